@@ -1,0 +1,96 @@
+"""TrialBatch: many whole trials as batch-first NumPy arrays.
+
+One batch serves every consumer of a task: a supervised trainer reads ``inputs``, ``targets``
+and ``mask``; an RL environment steps through one row at a time; analyses sort rows by
+``params``. Trials of different lengths are padded to the longest one, with ``mask`` 0 and
+``gt`` -1 on the padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class TrialBatch:
+    """B trials of T steps (padded).
+
+    Attributes:
+        inputs: (B, T, n_in) float32, what the agent sees, noise included.
+        targets: (B, T, n_out) float32, desired outputs.
+        mask: (B, T, n_out) float32, 1 where the output is constrained.
+        gt: (B, T) int64, ground-truth action per step (0 = fixate); -1 on padding.
+        lengths: (B,) int64, steps in each trial.
+        periods: name -> (B, 2) int64 ``[start, end)`` step indices of each period.
+        params: name -> (B,) array, the trial's condition (``ground_truth``, ``catch``, ...).
+        dt: ms per step.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+    gt: np.ndarray
+    lengths: np.ndarray
+    periods: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    dt: float
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def n_steps(self) -> int:
+        """T, the padded number of steps."""
+        return int(self.inputs.shape[1])
+
+    @property
+    def times(self) -> np.ndarray:
+        """(T,) start time of each step in ms."""
+        return np.arange(self.n_steps) * self.dt
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(B, T) bool, True on real steps and False on padding."""
+        return np.arange(self.n_steps)[None, :] < self.lengths[:, None]
+
+    def period_of_steps(self) -> np.ndarray:
+        """(B, T) int index into ``list(periods)`` of the period each step is in (-1 on padding)."""
+        out = np.full(self.gt.shape, -1, dtype=np.int64)
+        t = np.arange(self.n_steps)[None, :]
+        for i, span in enumerate(self.periods.values()):
+            out[(t >= span[:, :1]) & (t < span[:, 1:])] = i
+        return out
+
+    def select(self, index) -> TrialBatch:
+        """The trials picked by ``index`` (a slice, int array or bool array), trimmed of padding."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        lengths = self.lengths[index]
+        t_max = int(lengths.max()) if lengths.size else 0
+        return TrialBatch(
+            inputs=self.inputs[index, :t_max].copy(),
+            targets=self.targets[index, :t_max].copy(),
+            mask=self.mask[index, :t_max].copy(),
+            gt=self.gt[index, :t_max].copy(),
+            lengths=lengths.copy(),
+            periods={k: v[index].copy() for k, v in self.periods.items()},
+            params={k: v[index].copy() for k, v in self.params.items()},
+            dt=self.dt,
+            extras={k: v[index].copy() for k, v in self.extras.items()},
+        )
+
+    def trial(self, i: int) -> dict:
+        """Trial ``i`` as a dict of unpadded arrays and Python scalars, for inspection."""
+        n = int(self.lengths[i])
+        return {
+            "inputs": self.inputs[i, :n],
+            "targets": self.targets[i, :n],
+            "mask": self.mask[i, :n],
+            "gt": self.gt[i, :n],
+            "periods": {k: (int(v[i, 0]), int(v[i, 1])) for k, v in self.periods.items()},
+            "params": {k: v[i].item() for k, v in self.params.items()},
+            "dt": self.dt,
+        }

@@ -1,0 +1,194 @@
+"""TaskEnv: any Task as a Gymnasium environment, one step at a time.
+
+The environment draws trials from its own ``np_random`` in chunks of ``trial_chunk`` (one
+``task.trials`` call each, so resets cost almost nothing) and steps through them row by row.
+Rewards and outcomes come from the task's response rule, the same vectorised code the native
+vector environment and ``task.evaluate(actions=...)`` run, so all three always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from neurotasks.registry import make_task
+from neurotasks.rendering import render_ansi, render_rgb
+from neurotasks.task import Task
+
+RENDER_MODES = ("rgb_array", "ansi")
+
+
+def make_spaces(task: Task) -> tuple[spaces.Box, spaces.Space]:
+    """Observation and action spaces of one environment of ``task``."""
+    low, high = task.observation_range
+    observation = spaces.Box(low=np.float32(low), high=np.float32(high), shape=(len(task.input_names),),
+                             dtype=np.float32)
+    if task.rule.action_kind == "discrete":
+        action: spaces.Space = spaces.Discrete(len(task.action_names))
+    else:
+        lo, hi = task.output_range
+        action = spaces.Box(low=np.float32(lo), high=np.float32(hi), shape=(len(task.output_names),),
+                            dtype=np.float32)
+    return observation, action
+
+
+def resolve_task(task: str | Task, task_kwargs: dict[str, Any]) -> Task:
+    """A task id (made with ``task_kwargs``) or a ready Task (then no kwargs are allowed)."""
+    if isinstance(task, Task):
+        if task_kwargs:
+            raise TypeError(f"task arguments {sorted(task_kwargs)} given with a ready Task instance; "
+                            "pass a task id instead, or set them when making the Task")
+        return task
+    return make_task(task, **task_kwargs)
+
+
+def check_env_options(task: Task, trials_per_episode: int | None, rewards: Mapping[str, float] | None,
+                      render_mode: str | None, trial_chunk: int) -> dict[str, float]:
+    """Validate the environment's own arguments; returns the full rewards table."""
+    if trials_per_episode is not None and (
+            isinstance(trials_per_episode, bool) or not isinstance(trials_per_episode, (int, np.integer))
+            or trials_per_episode < 1):
+        raise ValueError(f"trials_per_episode must be a positive int or None, got {trials_per_episode!r}")
+    if render_mode is not None and render_mode not in RENDER_MODES:
+        raise ValueError(f"render_mode must be one of {(None, *RENDER_MODES)}, got {render_mode!r}")
+    if isinstance(trial_chunk, bool) or not isinstance(trial_chunk, (int, np.integer)) or trial_chunk < 1:
+        raise ValueError(f"trial_chunk must be a positive int, got {trial_chunk!r}")
+    table = dict(task.rule.default_rewards)
+    for key, value in (rewards or {}).items():
+        if key not in table:
+            raise ValueError(f"rewards has unknown key {key!r}; valid keys: {sorted(table)}")
+        if not np.isfinite(value):
+            raise ValueError(f"rewards[{key!r}] must be a finite number, got {value!r}")
+        table[key] = float(value)
+    return table
+
+
+def check_action(space: spaces.Space, action: Any) -> None:
+    """Raise a ValueError if ``action`` is not in ``space`` (fast path for plain ints)."""
+    if isinstance(space, spaces.Discrete) and type(action) is int:
+        if 0 <= action < space.n:
+            return
+    elif space.contains(action if not isinstance(space, spaces.Box) else np.asarray(action, dtype=space.dtype)):
+        return
+    raise ValueError(f"action {action!r} is outside the action space {space}")
+
+
+class TaskEnv(gym.Env):
+    """A neurotasks Task as a ``gymnasium.Env``.
+
+    Args:
+        task: a task id (``"PerceptualDecision-v0"``) or a Task instance.
+        trials_per_episode: trials per episode (default 1); ``None`` runs an endless stream
+            (use ``max_episode_steps`` in ``gym.make`` to truncate it).
+        rewards: overrides of the task's reward table, e.g. ``{"abort": -1.0}``.
+        render_mode: None, ``"rgb_array"`` (a raster of the current trial) or ``"ansi"``.
+        trial_chunk: trials drawn per ``task.trials`` call (the env's trials are the rows of
+            ``task.trials(trial_chunk, env.np_random)``, then of the next call, and so on).
+        **task_kwargs: arguments of the task (``dt``, ``coherences``...).
+
+    Observation: ``Box(float32, (n_in,))``, the task's input channels. Action: ``Discrete(1 +
+    n_choices)`` (0 = fixate) for decision tasks, ``Box(float32, (n_out,))`` for continuous ones.
+    ``info`` each step: ``target``, ``gt``, ``mask`` and ``period`` of the step just acted on;
+    at a trial's end also ``trial`` (its parameters), the outcome (``choice``, ``correct``,
+    ``rt``...) and ``is_success``.
+    """
+
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 50}
+
+    def __init__(self, task: str | Task = "PerceptualDecision-v0", *, trials_per_episode: int | None = 1,
+                 rewards: Mapping[str, float] | None = None, render_mode: str | None = None,
+                 trial_chunk: int = 16, **task_kwargs: Any) -> None:
+        self.task = resolve_task(task, task_kwargs)
+        self.rewards = check_env_options(self.task, trials_per_episode, rewards, render_mode, trial_chunk)
+        self.trials_per_episode = trials_per_episode
+        self.render_mode = render_mode
+        self.trial_chunk = int(trial_chunk)
+        self.observation_space, self.action_space = make_spaces(self.task)
+        self._rule = self.task.rule
+        self._period_names = self.task.period_names
+        self._batch = None
+        self._episode_over = True
+
+    # ------------------------------------------------------------------ trials
+    def _next_trial(self) -> None:
+        if self._batch is None or self._k + 1 >= len(self._batch):
+            self._batch = self.task.trials(self.trial_chunk, self.np_random)
+            self._table = self._rule.trial_table(self._batch)
+            self._period_index = self._batch.period_of_steps()
+            self._k = 0
+        else:
+            self._k += 1
+        k = self._k
+        self._row = {key: value[k:k + 1] for key, value in self._table.items()}
+        self._length = int(self._batch.lengths[k])
+        self._inputs = self._batch.inputs[k]
+        self._targets = self._batch.targets[k]
+        self._mask = self._batch.mask[k]
+        self._gt = self._batch.gt[k]
+        self._periods = self._period_index[k]
+        self._acc = self._rule.new_accumulator(1)
+        self._t = 0
+
+    @property
+    def trial(self) -> dict[str, Any]:
+        """The current trial: unpadded arrays, periods and parameters."""
+        if self._batch is None:
+            raise gym.error.ResetNeeded("call reset() first")
+        return self._batch.trial(self._k)
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._batch = None  # a new seed starts a new stream of trials
+        self._n_trials = 0
+        self._episode_over = False
+        self._next_trial()
+        return self._inputs[0].copy(), {}
+
+    def step(self, action):
+        if self._batch is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self._episode_over:
+            raise gym.error.ResetNeeded("the episode is over (terminated); call reset() before step() again")
+        check_action(self.action_space, action)
+        t = self._t
+        res = self._rule.step(self._row, self._acc, np.array([t]), np.asarray(action)[None],
+                              self._targets[t:t + 1], self._mask[t:t + 1], self.rewards, self.task.dt)
+        info: dict[str, Any] = {
+            "target": self._targets[t].copy(),
+            "gt": int(self._gt[t]),
+            "mask": self._mask[t].copy(),
+            "period": self._period_names[self._periods[t]],
+        }
+        terminated = False
+        if res["done"][0]:
+            info["trial"] = {key: value[self._k].item() for key, value in self._batch.params.items()}
+            for key in self._rule.outcome_fields:
+                info[key] = res[key][0].item()
+            info["is_success"] = bool(res["is_success"][0])
+            self._n_trials += 1
+            if self.trials_per_episode is not None and self._n_trials >= self.trials_per_episode:
+                terminated = True
+                self._episode_over = True
+                obs = self._inputs[min(t + 1, self._length - 1)].copy()
+            else:
+                self._next_trial()
+                obs = self._inputs[0].copy()
+        else:
+            self._t = t + 1
+            obs = self._inputs[t + 1].copy()
+        return obs, float(res["reward"][0]), terminated, False, info
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        if self._batch is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        if self.render_mode == "ansi":
+            return render_ansi(self.task, self._batch, self._k, self._t)
+        return render_rgb(self.task, self._batch, self._k, self._t)

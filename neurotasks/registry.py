@@ -1,0 +1,62 @@
+"""Finding tasks by id, and registering them with Gymnasium."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import gymnasium as gym
+
+from neurotasks.task import TASK_CLASSES, Task
+
+
+def list_tasks(tag: str | None = None) -> list[str]:
+    """Every task id, sorted; only those carrying ``tag`` if given."""
+    _load()
+    return sorted(k for k, cls in TASK_CLASSES.items() if tag is None or tag in cls.tags)
+
+
+def task_class(task_id: str) -> type[Task]:
+    """The Task subclass registered under ``task_id`` (``"neurotasks:"`` prefix allowed)."""
+    _load()
+    key = task_id.split(":", 1)[-1]
+    try:
+        return TASK_CLASSES[key]
+    except KeyError:
+        raise ValueError(f"unknown task id {task_id!r}; known ids: {', '.join(sorted(TASK_CLASSES))}") from None
+
+
+def task_arguments(task_id: str) -> dict[str, Any]:
+    """The keyword arguments a task accepts, with their defaults."""
+    sig = inspect.signature(task_class(task_id).__init__)
+    return {k: p.default for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def make_task(task_id: str, **kwargs: Any) -> Task:
+    """Make a task by id. Unknown arguments raise a TypeError naming them and listing the valid ones."""
+    cls = task_class(task_id)
+    valid = task_arguments(task_id)
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise TypeError(f"{cls.id} got unknown argument(s) {unknown}; valid arguments: {sorted(valid)}")
+    task = cls(**kwargs)
+    task.kwargs = dict(kwargs)
+    return task
+
+
+def register_all() -> None:
+    """Register every task with Gymnasium (idempotent). Called by ``import neurotasks``."""
+    for task_id in list_tasks():
+        if task_id in gym.registry:
+            continue
+        gym.register(
+            id=task_id,
+            entry_point="neurotasks.env:TaskEnv",
+            vector_entry_point="neurotasks.vector_env:TaskVectorEnv",
+            kwargs={"task": task_id},
+            disable_env_checker=False,
+        )
+
+
+def _load() -> None:
+    import neurotasks.tasks  # noqa: F401  (importing registers every task class)

@@ -1,0 +1,391 @@
+"""Task: one vectorised definition of a cognitive task.
+
+A task subclass declares its channels and periods and writes three small hooks, each working
+on whole arrays of trials at once:
+
+* ``sample_params(n, rng)`` draws each trial's condition (``ground_truth``, ``coherence``...),
+* ``sample_durations(params, rng)`` draws each period's duration in ms,
+* ``fill(trials)`` writes the noiseless inputs, the targets, the error mask and ``gt`` by
+  broadcasting over (trial, time) with the period masks it is given.
+
+The base class does the rest, identically for every task: catch trials, forced parameters,
+rounding durations to ``dt``, padding, input baseline and white noise, rectification,
+validation, and scoring through the task's response rule. ``trials(n)`` therefore runs a
+fixed number of array operations whatever ``n`` is: no Python loop over trials or time steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neurotasks.batch import TrialBatch
+from neurotasks.criterion import Criterion
+from neurotasks.rules import ResponseRule
+from neurotasks.timing import Duration, as_duration
+
+#: Every registered task class by id, filled in as task modules are imported.
+TASK_CLASSES: dict[str, type[Task]] = {}
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """An int seed, a Generator (used as is) or None (fresh entropy) -> Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}")
+
+
+class Trials:
+    """The arrays a task's ``fill`` writes, with the period masks to write them with.
+
+    ``inputs`` holds the noiseless signal (the base class adds baseline and noise afterwards).
+    ``targets``, ``mask`` and ``gt`` start at 0; padding is zeroed (``gt`` -1) afterwards.
+    """
+
+    def __init__(self, task: Task, params: dict[str, np.ndarray], periods: dict[str, np.ndarray],
+                 lengths: np.ndarray, rng: np.random.Generator):
+        self.task = task
+        self.params = params
+        self.periods = periods
+        self.lengths = lengths
+        self.rng = rng
+        self.n = int(lengths.shape[0])
+        self.n_steps = int(lengths.max()) if self.n else 0
+        self.dt = task.dt
+        self.t = np.arange(self.n_steps)
+        self.inputs = np.zeros((self.n, self.n_steps, len(task.input_names)), dtype=np.float32)
+        self.targets = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
+        self.mask = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
+        self.gt = np.zeros((self.n, self.n_steps), dtype=np.int64)
+        self.extras: dict[str, np.ndarray] = {}
+
+    def during(self, *names: str) -> np.ndarray:
+        """(B, T) bool: True on the steps of any of the named periods."""
+        out = np.zeros((self.n, self.n_steps), dtype=bool)
+        for name in names:
+            span = self.periods[name]
+            out |= (self.t >= span[:, :1]) & (self.t < span[:, 1:])
+        return out
+
+    def from_step(self, start: np.ndarray) -> np.ndarray:
+        """(B, T) bool: True from step ``start[b]`` to the end of the trial."""
+        return (self.t >= np.asarray(start)[:, None]) & (self.t < self.lengths[:, None])
+
+    def onset(self, name: str) -> np.ndarray:
+        """(B,) first step of a period."""
+        return self.periods[name][:, 0]
+
+    def steps(self, ms: float | np.ndarray) -> np.ndarray:
+        """Milliseconds -> whole steps (rounded)."""
+        return np.rint(np.asarray(ms) / self.dt).astype(np.int64)
+
+    def channel(self, name: str) -> int:
+        return self.task.input_names.index(name)
+
+    def output(self, name: str) -> int:
+        return self.task.output_names.index(name)
+
+
+class Task:
+    """Base class of every task. See the module docstring for what a subclass writes.
+
+    Class attributes a subclass sets:
+        id: the Gymnasium id, e.g. ``"PerceptualDecision-v0"``.
+        summary: one line for ``neurotasks list`` and the README table.
+        tags: keywords (``"decision"``, ``"working memory"``, ``"paper"``...).
+        reference: the experiment and the modelling paper the defaults come from.
+        period_names: the periods in trial order (they tile the trial).
+    """
+
+    id: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    tags: ClassVar[tuple[str, ...]] = ()
+    reference: ClassVar[str] = ""
+    period_names: ClassVar[tuple[str, ...]] = ()
+
+    # Set by subclasses in __init__ (or as class attributes).
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+    action_names: tuple[str, ...] | None = None
+    rule: ResponseRule
+    criterion: Criterion = Criterion()
+    #: Range of the noiseless signal ``fill`` writes (before baseline and noise).
+    signal_range: tuple[float, float] = (0.0, 1.0)
+    #: Range of valid outputs / continuous actions.
+    output_range: tuple[float, float] = (0.0, 1.5)
+    #: The network the paper trained on this task (read by the agents package).
+    suggested_network: ClassVar[dict[str, Any]] = {"n_units": 100}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("id"):
+            TASK_CLASSES[cls.id] = cls
+
+    def __init__(
+        self,
+        *,
+        dt: float = 20.0,
+        catch_prob: float = 0.0,
+        catch_duration: float = 2000.0,
+        input_baseline: float = 0.0,
+        input_noise: float = 0.0,
+        tau_in: float = 100.0,
+        rectify_inputs: bool = False,
+    ) -> None:
+        self.dt = _positive(dt, "dt")
+        self.catch_prob = _probability(catch_prob, "catch_prob")
+        self.catch_duration = _positive(catch_duration, "catch_duration")
+        self.input_baseline = _finite(input_baseline, "input_baseline")
+        self.input_noise = _nonnegative(input_noise, "input_noise")
+        self.tau_in = _positive(tau_in, "tau_in")
+        self.rectify_inputs = bool(rectify_inputs)
+        self.kwargs: dict[str, Any] = {}  # the arguments this task was made with (set by make_task)
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def sample_params(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Draw each trial's condition: a dict of (n,) arrays, at least ``ground_truth``."""
+        raise NotImplementedError
+
+    def derive_params(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Parameters computed from others (re-run after forcing). Default: none."""
+        return params
+
+    def sample_durations(self, params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Each period's duration in ms, (n,) arrays, in the order of ``period_names``."""
+        raise NotImplementedError
+
+    def fill(self, trials: Trials) -> None:
+        """Write the noiseless inputs, targets, mask and gt of ``trials``."""
+        raise NotImplementedError
+
+    def conditions(self) -> dict[str, np.ndarray]:
+        """The condition grid used for validation: param name -> (K,) values, one per condition."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the generator
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of every per-trial parameter (what ``trials(..., **forced)`` accepts)."""
+        probe = self.derive_params(self.sample_params(1, np.random.default_rng(0)))
+        return ("catch", *probe)
+
+    @property
+    def input_noise_sd(self) -> float:
+        """Per-step sd of the input noise: ``sqrt(2 tau_in / dt) * sigma``.
+
+        Scaling with ``1/sqrt(dt)`` makes the time-integral of the noise over a period
+        independent of ``dt``.
+        """
+        return math.sqrt(2.0 * self.tau_in / self.dt) * self.input_noise
+
+    @property
+    def observation_range(self) -> tuple[float, float]:
+        """Finite bounds of every input channel; observations are clipped to them (10 noise sd)."""
+        margin = 10.0 * self.input_noise_sd
+        low = self.signal_range[0] + self.input_baseline - margin
+        if self.rectify_inputs:
+            low = max(low, 0.0)
+        return float(low), float(self.signal_range[1] + self.input_baseline + margin)
+
+    def trials(self, n: int, rng: np.random.Generator | int | None = None, **forced: Any) -> TrialBatch:
+        """``n`` fresh trials as a TrialBatch.
+
+        Args:
+            n: number of trials.
+            rng: an int seed, a ``numpy.random.Generator`` (advanced in place), or None.
+            **forced: per-trial parameters to impose, a scalar or an (n,) array each,
+                e.g. ``coherence=51.2, ground_truth=1`` or ``catch=False``.
+        """
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        n = int(n)
+        rng = as_generator(rng)
+
+        catch = rng.random(n) < self.catch_prob
+        params = {"catch": catch, **self.sample_params(n, rng)}
+        if forced:
+            unknown = sorted(set(forced) - set(params) - set(self.derive_params(dict(params))))
+            if unknown:
+                raise ValueError(f"{type(self).__name__}.trials got unknown parameter(s) {unknown}; "
+                                 f"known: {list(self.param_names)}")
+            for key, value in forced.items():
+                value = np.asarray(value)
+                if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n):
+                    raise ValueError(f"forced parameter {key} must be a scalar or have shape ({n},), "
+                                     f"got shape {value.shape}")
+                dtype = params[key].dtype if key in params else value.dtype
+                params[key] = np.broadcast_to(value, (n,)).astype(dtype, copy=True)
+            self.check_params(params)
+        params = self.derive_params(params)
+        params["catch"] = params["catch"].astype(bool)
+
+        durations = self.sample_durations(params, rng)
+        steps = np.stack([np.rint(np.asarray(durations[k], dtype=float) / self.dt).astype(np.int64)
+                          for k in self.period_names], axis=1)
+        catch = params["catch"]
+        if catch.any():
+            steps[catch] = 0
+            steps[catch, 0] = round(self.catch_duration / self.dt)
+        ends = np.cumsum(steps, axis=1)
+        starts = ends - steps
+        lengths = ends[:, -1].copy()
+        if lengths.min() < 1:
+            raise ValueError(f"{self.id}: a trial came out with no steps; check the durations and dt")
+        periods = {k: np.stack([starts[:, i], ends[:, i]], axis=1) for i, k in enumerate(self.period_names)}
+
+        tr = Trials(self, params, periods, lengths, rng)
+        self.fill(tr)
+
+        valid = tr.t[None, :] < lengths[:, None]
+        inputs = tr.inputs
+        if self.input_baseline:
+            inputs += np.float32(self.input_baseline)
+        if self.input_noise:
+            noise = rng.standard_normal(inputs.shape, dtype=np.float32)
+            inputs += np.float32(self.input_noise_sd) * noise
+        if self.rectify_inputs:
+            np.maximum(inputs, 0.0, out=inputs)
+        np.clip(inputs, *self.observation_range, out=inputs)
+        inputs *= valid[:, :, None]
+        tr.targets *= valid[:, :, None]
+        tr.mask *= valid[:, :, None]
+        tr.gt[~valid] = -1
+        return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
+                          periods=periods, params=params, dt=self.dt, extras=tr.extras)
+
+    def check_params(self, params: dict[str, np.ndarray]) -> None:
+        """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""
+
+    # ------------------------------------------------------------------ validation grid
+    def grid_trials(self, repeats: int, rng: np.random.Generator | int | None = None,
+                    include_catch: bool = True) -> TrialBatch:
+        """Every condition of ``conditions()`` ``repeats`` times, plus catch trials in the task's
+        proportion, as pycog validates. Condition order is fixed; durations and noise are random."""
+        grid = self.conditions()
+        k = len(next(iter(grid.values())))
+        n_cond = k * repeats
+        n_catch = round(n_cond * self.catch_prob / (1.0 - self.catch_prob)) if include_catch and self.catch_prob < 1 else 0
+        forced = {name: np.concatenate([np.tile(np.asarray(v), repeats), np.repeat(np.asarray(v)[:1], n_catch)])
+                  for name, v in grid.items()}
+        forced["catch"] = np.r_[np.zeros(n_cond, bool), np.ones(n_catch, bool)]
+        return self.trials(n_cond + n_catch, rng, **forced)
+
+    # ------------------------------------------------------------------ scoring
+    def evaluate(self, batch: TrialBatch, outputs: np.ndarray | None = None,
+                 actions: np.ndarray | None = None,
+                 rewards: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+        """Per-trial behaviour, decoded with this task's one rule.
+
+        Give ``outputs`` (B, T, n_out) from a supervised network, or ``actions`` (B, T[, n])
+        from an RL agent (replayed through the environment's reward rule). Returns a dict of
+        (B,) arrays with at least ``choice`` (-1: no response), ``correct`` (NaN on catch
+        trials) and ``rt`` (ms; NaN where there is none).
+        """
+        if (outputs is None) == (actions is None):
+            raise ValueError("evaluate needs exactly one of outputs= or actions=")
+        if outputs is not None:
+            outputs = np.asarray(outputs)
+            expected = (len(batch), batch.n_steps, len(self.output_names))
+            if outputs.shape != expected:
+                raise ValueError(f"outputs must have shape (B, T, n_out) = {expected}, got {outputs.shape}")
+            return self.rule.decode_outputs(batch, outputs)
+        return self.rule.replay(batch, np.asarray(actions), rewards)
+
+    def score(self, batch: TrialBatch, evaluation: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Summary numbers of an evaluation; ``criterion.metric`` is one of them.
+
+        ``percent_correct`` over non-catch trials, and ``min_condition_percent_correct``, the
+        worst condition of ``conditions()``.
+        """
+        correct = np.asarray(evaluation["correct"], dtype=float)
+        keep = ~np.isnan(correct)
+        out = {"percent_correct": float(100.0 * correct[keep].mean()) if keep.any() else float("nan")}
+        if "rmse" in evaluation:
+            out["rmse"] = float(np.sqrt(np.mean(np.square(evaluation["rmse"]))))
+        try:
+            grid = self.conditions()
+        except NotImplementedError:
+            return out
+        worst = math.inf
+        for j in range(len(next(iter(grid.values())))):
+            sel = keep.copy()
+            for name, values in grid.items():
+                sel &= np.isclose(batch.params[name].astype(float), float(values[j]))
+            if sel.any():
+                worst = min(worst, 100.0 * correct[sel].mean())
+        out["min_condition_percent_correct"] = float(worst) if math.isfinite(worst) else float("nan")
+        return out
+
+    # ------------------------------------------------------------------ description
+    def describe(self) -> dict[str, Any]:
+        """Metadata for ``neurotasks list``, the README table and the environment."""
+        return {
+            "id": self.id, "summary": self.summary, "tags": list(self.tags), "reference": self.reference,
+            "inputs": list(self.input_names), "outputs": list(self.output_names),
+            "actions": list(self.action_names) if self.action_names else f"Box({len(self.output_names)})",
+            "periods": list(self.period_names), "criterion": str(self.criterion), "dt": self.dt,
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"{type(self).__name__}({args})"
+
+
+# ---------------------------------------------------------------------- argument checks
+def _finite(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive(value: Any, name: str) -> float:
+    value = _finite(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+def _nonnegative(value: Any, name: str) -> float:
+    value = _finite(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def _probability(value: Any, name: str) -> float:
+    value = _finite(value, name)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return value
+
+
+def check_duration(value: Any, name: str, *, allow_zero: bool = False) -> Duration:
+    """A user's duration argument -> Duration, with a ValueError naming ``name`` if it is invalid."""
+    duration = as_duration(value, name)
+    if duration.min < 0 or (not allow_zero and duration.max <= 0):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} duration in ms, "
+                         f"got {value!r}")
+    return duration
+
+
+def check_values(values: Any, name: str, low: float, high: float) -> np.ndarray:
+    """A non-empty list of finite numbers in [low, high] -> float array, or a ValueError naming ``name``."""
+    try:
+        arr = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of numbers, got {values!r}") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)) or arr.min() < low or arr.max() > high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {values!r}")
+    return arr
+
+
+# Names re-exported for task modules.
+__all__ = ["TASK_CLASSES", "Task", "Trials", "as_generator", "check_duration", "check_values"]
