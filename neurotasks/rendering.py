@@ -51,7 +51,7 @@ def render_ansi(task: Task, batch: TrialBatch, k: int, t: int) -> str:
     """One line describing step ``t`` of trial ``k``."""
     names = list(batch.periods)
     period = names[batch.period_of_steps()[k, t]]
-    obs = " ".join(f"{n}={v:.2f}" for n, v in zip(task.input_names, batch.inputs[k, t]))
-    tgt = " ".join(f"{n}={v:.2f}" for n, v in zip(task.output_names, batch.targets[k, t]))
+    obs = " ".join(f"{n}={v:.2f}" for n, v in zip(task.input_names, batch.inputs[k, t], strict=False))
+    tgt = " ".join(f"{n}={v:.2f}" for n, v in zip(task.output_names, batch.targets[k, t], strict=False))
     return (f"{task.id} t={t * batch.dt:g}ms/{batch.lengths[k] * batch.dt:g}ms [{period}] "
             f"obs: {obs} | target: {tgt} | gt={batch.gt[k, t]}\n")

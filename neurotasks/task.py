@@ -269,7 +269,9 @@ class Task:
         grid = self.conditions()
         k = len(next(iter(grid.values())))
         n_cond = k * repeats
-        n_catch = round(n_cond * self.catch_prob / (1.0 - self.catch_prob)) if include_catch and self.catch_prob < 1 else 0
+        n_catch = 0
+        if include_catch and self.catch_prob < 1:
+            n_catch = round(n_cond * self.catch_prob / (1.0 - self.catch_prob))
         forced = {name: np.concatenate([np.tile(np.asarray(v), repeats), np.repeat(np.asarray(v)[:1], n_catch)])
                   for name, v in grid.items()}
         forced["catch"] = np.r_[np.zeros(n_cond, bool), np.ones(n_catch, bool)]

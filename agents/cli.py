@@ -1,0 +1,49 @@
+"""The ``neurotasks`` command line: list, plot-task, train, evaluate, bench.
+
+Each sub-command lives in ``agents/commands/<name>.py`` and exposes ``add_parser(subparsers)``
+and ``run(args) -> int``. Modules are imported only when their command runs, so
+``neurotasks list`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("agents.commands.list_tasks", "list every task with a one-line description and its tags"),
+    "plot-task": ("agents.commands.plot_task", "draw one trial of a task (inputs, targets, mask, periods) to PNG"),
+    "train": ("agents.commands.train", "train an E/I RNN on a task; writes a run folder"),
+    "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
+    "bench": ("agents.commands.bench", "measure trial generation and environment speed"),
+}
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurotasks", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == wanted:
+            importlib.import_module(module).add_parser(sub, name, help_text)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    if extra and not getattr(module, "ACCEPTS_EXTRA", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``neurotasks`` command line, one module each."""

@@ -1,0 +1,41 @@
+"""``neurotasks list``: every task id, a one-line description and its tags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import neurotasks
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("--tag", help="only tasks carrying this tag")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="text (default), the README's markdown table, or JSON metadata")
+
+
+def run(args: argparse.Namespace) -> int:
+    ids = neurotasks.list_tasks(tag=args.tag)
+    if args.format == "json":
+        print(json.dumps([neurotasks.make_task(i).describe() for i in ids], indent=2))
+    elif args.format == "markdown":
+        print(markdown_table(ids))
+    else:
+        width = max((len(i) for i in ids), default=0)
+        for task_id in ids:
+            cls = neurotasks.task_class(task_id)
+            print(f"{task_id:<{width}}  {cls.summary}  [{', '.join(cls.tags)}]")
+    return 0
+
+
+def markdown_table(ids: list[str]) -> str:
+    """The README's task table, generated from each task's metadata."""
+    rows = ["| id | what it models | reference | inputs | outputs / actions | periods | criterion |",
+            "|---|---|---|---|---|---|---|"]
+    for task_id in ids:
+        d = neurotasks.make_task(task_id).describe()
+        actions = d["actions"] if isinstance(d["actions"], str) else f"Discrete({len(d['actions'])})"
+        rows.append(f"| `{d['id']}` | {d['summary']} | {d['reference']} | {', '.join(d['inputs'])} | "
+                    f"{', '.join(d['outputs'])} / {actions} | {' → '.join(d['periods'])} | {d['criterion']} |")
+    return "\n".join(rows)
