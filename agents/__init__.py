@@ -1,4 +1,39 @@
 """agents: models that learn neurotasks tasks, their training, and the analyses of trained networks.
 
-Heavy modules (torch, matplotlib) load on first use, so ``neurotasks list`` stays light.
+    import agents
+    model = agents.EIRNN(n_in=3, n_out=2)                 # Song, Yang & Wang (2016) E/I rate RNN
+    outputs, rates = agents.simulate(model, batch)        # NumPy in, NumPy out
+    model = agents.load("runs/PerceptualDecision-v0-...")  # a trained run folder
+
+Names load on first use (torch and matplotlib are heavy), so ``neurotasks list`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: public name -> module that defines it
+_EXPORTS = {
+    "EIRNN": "agents.models.eirnn",
+    "masks": "agents.models.masks",
+    "simulate": "agents.simulate",
+    "load": "agents.runs",
+    "RunDir": "agents.runs",
+    "train": "agents.training.trainer",
+    "PRESETS": "agents.training.presets",
+    "fit_psychometric": "agents.analysis.psychometric",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    return module if name == "masks" else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return __all__
