@@ -1,0 +1,311 @@
+"""Interval timing: measure or recall an interval, then produce it after Set.
+
+Ready-Set-Go (Jazayeri & Shadlen 2010; Remington et al. 2018) and Cue-Set-Go (Wang, Narain et
+al. 2018) share everything after Set: one ``ramp`` output that should climb linearly from 0 at
+Set to 1 at the target time, and one go whose timing is scored by ``TimingRule``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from neurotasks.criterion import Criterion
+from neurotasks.task import Task, Trials, check_duration
+from neurotasks.timing import Duration, Uniform
+from neurotasks.timing_rule import TimingRule
+
+#: Sample intervals of Jazayeri & Shadlen (2010)'s short prior, used by Remington et al. (2018).
+READY_SET_GO_INTERVALS = (480.0, 560.0, 640.0, 720.0, 800.0)
+#: Remington et al. (2018)'s two gains: produce the sample interval, or 1.5 times it.
+READY_SET_GO_GAINS = (1.0, 1.5)
+#: The two intervals of Wang, Narain et al. (2018)'s Cue-Set-Go task.
+CUE_SET_GO_INTERVALS = (800.0, 1500.0)
+#: Fixation before Ready, random so Ready cannot be anticipated.
+READY_SET_GO_FIXATION = Uniform(300.0, 700.0)
+#: Cue alone before Set, random so Set cannot be anticipated.
+CUE_SET_GO_CUE_DURATION = Uniform(500.0, 1000.0)
+
+
+def check_positive_values(values: Any, name: str) -> np.ndarray:
+    """A non-empty list of distinct finite numbers > 0 -> float array, or a ValueError naming ``name``."""
+    try:
+        arr = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of numbers, got {values!r}") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be finite numbers > 0, got {values!r}")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"{name} must not repeat a value, got {values!r}")
+    return arr
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class _IntervalTimingTask(Task):
+    """Shared by Ready-Set-Go and Cue-Set-Go: the Set pulse, the ramp target, gt and the rule.
+
+    Subclasses list their periods ending with ``"production"`` (it starts at Set), draw
+    ``interval`` (and ReadySetGo ``gain``) per trial, and write their own pre-Set inputs.
+    """
+
+    tags: tuple[str, ...] = ("timing", "paper")
+    output_names = ("ramp",)
+    action_names = ("wait", "go")
+    criterion = Criterion("percent_correct", ">", 90.0, window=5)
+    suggested_network = {"n_units": 200}
+
+    def __init__(self, *, dt: float, intervals: Sequence[float], pulse_width: float, production_factor: float,
+                 tolerance: float, catch_prob: float, catch_duration: float, input_noise: float, tau_in: float,
+                 input_baseline: float) -> None:
+        super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_baseline=input_baseline,
+                         input_noise=input_noise, tau_in=tau_in, rectify_inputs=False)
+        self.intervals = check_positive_values(intervals, "intervals")
+        self.pulse_width = float(check_duration(pulse_width, "pulse_width").max)
+        if not (_is_number(tolerance) and 0 < tolerance < 1):
+            raise ValueError(f"tolerance must be a relative tolerance in (0, 1), got {tolerance!r}")
+        self.tolerance = float(tolerance)
+        if not (_is_number(production_factor) and production_factor > 1 + self.tolerance):
+            raise ValueError(f"production_factor must be a number > 1 + tolerance = {1 + self.tolerance:g} "
+                             f"(the go window must outlast the tolerated range), got {production_factor!r}")
+        self.production_factor = float(production_factor)
+        self.output_range = (0.0, self.production_factor)
+        self.rule = TimingRule(set_period="production", tolerance=self.tolerance)
+
+    # ------------------------------------------------------------------ shared hooks
+    def derive_params(self, params):
+        gain = params["gain"] if "gain" in params else 1.0
+        params["target_interval"] = gain * np.asarray(params["interval"], dtype=float)
+        return params
+
+    def check_params(self, params):
+        for name in ("interval", "gain"):
+            if name not in params:
+                continue
+            value = np.asarray(params[name], dtype=float)
+            if np.any(~np.isfinite(value)) or np.any(value <= 0):
+                raise ValueError(f"{name} must be > 0, got {np.unique(value)}")
+        if np.any(params["ground_truth"] != 0):
+            raise ValueError("ground_truth must be 0 (the only response is 'go')")
+
+    def production_duration(self, params: dict[str, np.ndarray]) -> np.ndarray:
+        """From Set to ``production_factor`` times the target interval."""
+        return self.production_factor * params["target_interval"]
+
+    def pulse(self, tr: Trials, onset: np.ndarray, period: str) -> np.ndarray:
+        """(B, T) bool: a ``pulse_width`` pulse from step ``onset``, clipped to ``period``."""
+        width = max(1, int(tr.steps(self.pulse_width)))
+        return (tr.t >= onset[:, None]) & (tr.t < onset[:, None] + width) & tr.during(period)
+
+    def write_production(self, tr: Trials) -> None:
+        """Set pulse, ramp target (mask 1 on the whole trial), and gt = 1 on the on-time step."""
+        set_onset = tr.onset("production")
+        tr.inputs[:, :, tr.channel("set")] = self.pulse(tr, set_onset, "production")
+        target_steps = np.maximum(1, tr.steps(tr.params["target_interval"]))
+        production = tr.during("production")
+        ramp = (tr.t[None, :] - set_onset[:, None]) / target_steps[:, None]
+        tr.targets[:, :, 0] = np.where(production, ramp, 0.0)
+        tr.mask[:, :, 0] = 1.0
+        tr.gt[:] = production & (tr.t[None, :] == (set_onset + target_steps)[:, None])
+
+
+class ReadySetGo(_IntervalTimingTask):
+    """Measure the interval between Ready and Set, then produce it (times a gain) after Set.
+
+    ## Description
+    The Ready-Set-Go task of Jazayeri & Shadlen (2010) with the gain context of Remington et
+    al. (2018). Two brief pulses, Ready and Set, are separated by the sample interval t_s; a
+    context input tells the gain g. The agent must respond ("go") g·t_s after Set. A network
+    solves it by measuring t_s between Ready and Set and then reproducing it at a speed set by
+    g, the computation whose population dynamics Remington et al. studied.
+
+    ## Inputs
+    | channel | during | value |
+    |---|---|---|
+    | `ready` | first `pulse_width` (40 ms) of ready_set | 1 |
+    | `set` | first `pulse_width` of production | 1 |
+    | `gain` | the whole trial | g |
+
+    Inputs carry white noise (sigma 0.01 at tau_in 100 ms, per-step sd sqrt(2 tau_in/dt) sigma),
+    no baseline, and are not rectified.
+
+    ## Outputs and actions
+    Output `ramp`: 0 before Set; from Set, (t - Set) / (g·t_s), which reaches 1 exactly at the
+    target time and keeps rising to `production_factor` (1.5) at the end of the trial, so its
+    first crossing of 1 is unambiguous. The mask is 1 on the whole trial. The produced interval
+    of a network is the time from Set to the first step where `ramp` >= 1.
+    Actions: `Discrete(2)`: 0 wait, 1 go. `gt` is 1 on the on-time step only.
+
+    ## Periods
+    fixation uniform on [300, 700) ms (so Ready cannot be anticipated); ready_set t_s;
+    production from Set to `production_factor`·g·t_s (1.5x the target). Catch trials (none by
+    default): `catch_duration` of fixation, ramp 0, no pulses; any go aborts.
+
+    ## Rewards
+    A go before Set aborts the trial (-0.1). The first go after Set ends the trial with reward
+    max(0, 1 - |produced - target| / (tolerance·target)): 1 exactly on time, falling linearly to
+    0 at 20 % early or late, 0 beyond. No go by the end of the production window earns 0.
+    produced = (go step - Set step)·dt.
+
+    ## Criterion
+    Mean percent correct over the last 5 validations > 90 %, a trial being correct when
+    |produced - g·t_s| <= tolerance·g·t_s (tolerance 0.2). Validation covers intervals x gains.
+
+    ## Arguments
+    `dt` (20 ms), `intervals` (480, 560, 640, 720, 800 ms), `gains` (1, 1.5), `fixation`
+    (("uniform", 300, 700) ms), `pulse_width` (40 ms; at least one step), `production_factor`
+    (1.5; must exceed 1 + tolerance), `tolerance` (0.2, relative), `catch_prob` (0),
+    `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0).
+    Targets are placed on the nearest step to g·t_s, so with a `dt` that does not divide g·t_s a
+    perfect agent is off by up to dt/2.
+
+    ## Reference
+    Jazayeri & Shadlen (2010) Nat Neurosci 13: 1020; Remington, Narain, Hosseini & Jazayeri
+    (2018) Neuron 98: 1005.
+
+    ## Version history
+    v0: first version.
+    """
+
+    id = "ReadySetGo-v0"
+    summary = "Measure the Ready-Set interval and produce it times a gain (Jazayeri & Shadlen 2010; Remington 2018)"
+    reference = "Jazayeri & Shadlen 2010; Remington et al. 2018"
+    period_names = ("fixation", "ready_set", "production")
+    input_names = ("ready", "set", "gain")
+
+    def __init__(self, *, dt: float = 20.0, intervals: Sequence[float] = READY_SET_GO_INTERVALS,
+                 gains: Sequence[float] = READY_SET_GO_GAINS, fixation: float | Duration = READY_SET_GO_FIXATION,
+                 pulse_width: float = 40.0, production_factor: float = 1.5, tolerance: float = 0.2,
+                 catch_prob: float = 0.0, catch_duration: float = 2000.0, input_noise: float = 0.01,
+                 tau_in: float = 100.0, input_baseline: float = 0.0) -> None:
+        super().__init__(dt=dt, intervals=intervals, pulse_width=pulse_width, production_factor=production_factor,
+                         tolerance=tolerance, catch_prob=catch_prob, catch_duration=catch_duration,
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
+        self.gains = check_positive_values(gains, "gains")
+        self.fixation = check_duration(fixation, "fixation")
+        if self.pulse_width >= self.intervals.min():
+            raise ValueError(f"pulse_width ({self.pulse_width:g} ms) must be shorter than the shortest interval "
+                             f"({self.intervals.min():g} ms)")
+        self.signal_range = (0.0, max(1.0, float(self.gains.max())))
+
+    def sample_params(self, n, rng):
+        return {
+            "ground_truth": np.zeros(n, dtype=np.int64),
+            "interval": rng.choice(self.intervals, size=n),
+            "gain": rng.choice(self.gains, size=n),
+        }
+
+    def sample_durations(self, params, rng):
+        n = len(params["catch"])
+        return {"fixation": self.fixation.sample(n, rng), "ready_set": params["interval"],
+                "production": self.production_duration(params)}
+
+    def conditions(self):
+        interval, gain = np.meshgrid(self.intervals, self.gains, indexing="ij")
+        return {"interval": interval.ravel(), "gain": gain.ravel()}
+
+    def fill(self, tr):
+        tr.inputs[:, :, tr.channel("ready")] = self.pulse(tr, tr.onset("ready_set"), "ready_set")
+        tr.inputs[:, :, tr.channel("gain")] = tr.from_step(np.zeros(tr.n, dtype=np.int64)) * tr.params["gain"][:, None]
+        self.write_production(tr)
+
+
+class CueSetGo(_IntervalTimingTask):
+    """A cue says which interval to produce; produce it after Set.
+
+    ## Description
+    The Cue-Set-Go task of Wang, Narain, Hosseini & Jazayeri (2018). A cue, on from the start of
+    the trial, tells which of two intervals (800 or 1500 ms) to produce; after a random delay a
+    Set pulse arrives, and the agent must go that interval after Set. Wang et al. found that
+    cortical (and trained-RNN) responses stretch in time with the interval: temporal scaling.
+
+    ## Inputs
+    | channel | during | value |
+    |---|---|---|
+    | `cue_<interval>` (one per interval: `cue_800`, `cue_1500`) | the whole trial | 1 if that interval is cued |
+    | `set` | first `pulse_width` (40 ms) of production | 1 |
+
+    Inputs carry white noise (sigma 0.01 at tau_in 100 ms), no baseline, not rectified.
+
+    ## Outputs and actions
+    Output `ramp`: 0 before Set; from Set, (t - Set) / interval, reaching 1 exactly at the
+    target time and rising on to `production_factor` (1.5) at the end; mask 1 on the whole
+    trial. Produced interval = time from Set to the first step where `ramp` >= 1.
+    Actions: `Discrete(2)`: 0 wait, 1 go; `gt` is 1 on the on-time step only.
+
+    ## Periods
+    cue uniform on [500, 1000) ms (cue on, before Set); production from Set to
+    `production_factor` times the interval. Catch trials (none by default): `catch_duration`
+    of cue, no Set; any go aborts.
+
+    ## Rewards
+    A go before Set aborts (-0.1); the first go after Set ends the trial with reward
+    max(0, 1 - |produced - interval| / (tolerance·interval)), 0 beyond the tolerance; no go
+    earns 0.
+
+    ## Criterion
+    Mean percent correct over the last 5 validations > 90 %, correct meaning
+    |produced - interval| <= tolerance·interval (tolerance 0.2). Validation covers the intervals.
+
+    ## Arguments
+    `dt` (20 ms), `intervals` (800, 1500 ms), `cue_duration` (("uniform", 500, 1000) ms),
+    `pulse_width` (40 ms), `production_factor` (1.5), `tolerance` (0.2), `catch_prob` (0),
+    `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0).
+
+    ## Reference
+    Wang, Narain, Hosseini & Jazayeri (2018) Nat Neurosci 21: 102.
+
+    ## Version history
+    v0: first version.
+    """
+
+    id = "CueSetGo-v0"
+    summary = "Produce the cued interval (800 or 1500 ms) after Set (Wang, Narain et al. 2018)"
+    reference = "Wang, Narain et al. 2018"
+    period_names = ("cue", "production")
+
+    def __init__(self, *, dt: float = 20.0, intervals: Sequence[float] = CUE_SET_GO_INTERVALS,
+                 cue_duration: float | Duration = CUE_SET_GO_CUE_DURATION, pulse_width: float = 40.0,
+                 production_factor: float = 1.5, tolerance: float = 0.2, catch_prob: float = 0.0,
+                 catch_duration: float = 2000.0, input_noise: float = 0.01, tau_in: float = 100.0,
+                 input_baseline: float = 0.0) -> None:
+        super().__init__(dt=dt, intervals=intervals, pulse_width=pulse_width, production_factor=production_factor,
+                         tolerance=tolerance, catch_prob=catch_prob, catch_duration=catch_duration,
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
+        self.cue_duration = check_duration(cue_duration, "cue_duration")
+        self.input_names = (*(f"cue_{v:g}" for v in self.intervals), "set")
+        self.signal_range = (0.0, 1.0)
+
+    def sample_params(self, n, rng):
+        return {
+            "ground_truth": np.zeros(n, dtype=np.int64),
+            "interval": rng.choice(self.intervals, size=n),
+        }
+
+    def check_params(self, params):
+        super().check_params(params)
+        unknown = ~np.isin(params["interval"], self.intervals)
+        if unknown.any():
+            raise ValueError(f"interval must be one of the cued intervals {self.intervals.tolist()}, "
+                             f"got {np.unique(params['interval'][unknown]).tolist()}")
+
+    def sample_durations(self, params, rng):
+        n = len(params["catch"])
+        return {"cue": self.cue_duration.sample(n, rng), "production": self.production_duration(params)}
+
+    def conditions(self):
+        return {"interval": self.intervals.copy()}
+
+    def fill(self, tr):
+        cued = tr.params["interval"][:, None] == self.intervals[None, :]           # (B, n_intervals)
+        trial = tr.from_step(np.zeros(tr.n, dtype=np.int64))                      # (B, T)
+        tr.inputs[:, :, :len(self.intervals)] = trial[:, :, None] * cued[:, None, :]
+        self.write_production(tr)
