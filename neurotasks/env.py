@@ -8,6 +8,7 @@ vector environment and ``task.evaluate(actions=...)`` run, so all three always a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,14 +68,38 @@ def check_env_options(task: Task, trials_per_episode: int | None, rewards: Mappi
     return table
 
 
-def check_action(space: spaces.Space, action: Any) -> None:
-    """Raise a ValueError if ``action`` is not in ``space`` (fast path for plain ints)."""
-    if isinstance(space, spaces.Discrete) and type(action) is int:
-        if 0 <= action < space.n:
-            return
-    elif space.contains(action if not isinstance(space, spaces.Box) else np.asarray(action, dtype=space.dtype)):
-        return
+def check_action(space: spaces.Space, action: Any) -> Any:
+    """``action`` as an int (Discrete) or a float32 array (Box); ValueError if it is not in ``space``."""
+    if isinstance(space, spaces.Discrete):
+        try:
+            index = operator.index(action)          # int, numpy integer, 0-d integer array
+        except TypeError:
+            index = None
+        if index is not None and 0 <= index < space.n:
+            return index
+    else:
+        array = np.asarray(action, dtype=space.dtype)
+        if array.shape == space.shape and np.all(np.isfinite(array)) and space.contains(array):
+            return array
     raise ValueError(f"action {action!r} is outside the action space {space}")
+
+
+def tabulate_outcomes(rule, batch, rewards: Mapping[str, float], n_actions: int) -> dict[str, np.ndarray]:
+    """Every outcome of a stateless discrete rule for every (trial, step, action): arrays (B, T, A).
+
+    One vectorised call of the rule's own ``step`` replaces a call per environment step, so a
+    single environment steps by table look-up yet obeys exactly the rule the vector env runs.
+    """
+    n, n_steps = len(batch), batch.n_steps
+    shape = (n, n_steps, n_actions)
+    table = {key: np.broadcast_to(value[:, None, None], shape).ravel()
+             for key, value in rule.trial_table(batch).items()}
+    t = np.broadcast_to(np.arange(n_steps)[None, :, None], shape).ravel()
+    action = np.broadcast_to(np.arange(n_actions)[None, None, :], shape).ravel()
+    target = np.repeat(batch.targets.reshape(n * n_steps, -1), n_actions, axis=0)
+    mask = np.repeat(batch.mask.reshape(n * n_steps, -1), n_actions, axis=0)
+    res = rule.step(table, rule.new_accumulator(t.size), t, action, target, mask, rewards, batch.dt)
+    return {key: np.asarray(value).reshape(shape) for key, value in res.items()}
 
 
 class TaskEnv(gym.Env):
@@ -109,6 +134,7 @@ class TaskEnv(gym.Env):
         self.trial_chunk = int(trial_chunk)
         self.observation_space, self.action_space = make_spaces(self.task)
         self._rule = self.task.rule
+        self._tabulate = self._rule.stateless and isinstance(self.action_space, spaces.Discrete)
         self._period_names = self.task.period_names
         self._batch = None
         self._episode_over = True
@@ -119,11 +145,16 @@ class TaskEnv(gym.Env):
             self._batch = self.task.trials(self.trial_chunk, self.np_random)
             self._table = self._rule.trial_table(self._batch)
             self._period_index = self._batch.period_of_steps()
+            self._outcomes = tabulate_outcomes(self._rule, self._batch, self.rewards, self.action_space.n) \
+                if self._tabulate else None
             self._k = 0
         else:
             self._k += 1
         k = self._k
         self._row = {key: value[k:k + 1] for key, value in self._table.items()}
+        if self._tabulate:
+            self._reward_at = self._outcomes["reward"][k].tolist()   # [t][action] Python floats
+            self._done_at = self._outcomes["done"][k].tolist()
         self._length = int(self._batch.lengths[k])
         self._inputs = self._batch.inputs[k]
         self._targets = self._batch.targets[k]
@@ -155,10 +186,15 @@ class TaskEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before step()")
         if self._episode_over:
             raise gym.error.ResetNeeded("the episode is over (terminated); call reset() before step() again")
-        check_action(self.action_space, action)
+        action = check_action(self.action_space, action)
         t = self._t
-        res = self._rule.step(self._row, self._acc, np.array([t]), np.asarray(action)[None],
-                              self._targets[t:t + 1], self._mask[t:t + 1], self.rewards, self.task.dt)
+        if self._tabulate:
+            reward, done = self._reward_at[t][action], self._done_at[t][action]
+            res = None
+        else:
+            res = self._rule.step(self._row, self._acc, np.array([t]), action[None], self._targets[t:t + 1],
+                                  self._mask[t:t + 1], self.rewards, self.task.dt)
+            reward, done = float(res["reward"][0]), bool(res["done"][0])
         info: dict[str, Any] = {
             "target": self._targets[t].copy(),
             "gt": int(self._gt[t]),
@@ -166,11 +202,12 @@ class TaskEnv(gym.Env):
             "period": self._period_names[self._periods[t]],
         }
         terminated = False
-        if res["done"][0]:
+        if done:
             info["trial"] = {key: value[self._k].item() for key, value in self._batch.params.items()}
             for key in self._rule.outcome_fields:
-                info[key] = res[key][0].item()
-            info["is_success"] = bool(res["is_success"][0])
+                info[key] = (self._outcomes[key][self._k, t, action] if res is None else res[key][0]).item()
+            info["is_success"] = bool(self._outcomes["is_success"][self._k, t, action] if res is None
+                                      else res["is_success"][0])
             self._n_trials += 1
             if self.trials_per_episode is not None and self._n_trials >= self.trials_per_episode:
                 terminated = True
@@ -182,7 +219,7 @@ class TaskEnv(gym.Env):
         else:
             self._t = t + 1
             obs = self._inputs[t + 1].copy()
-        return obs, float(res["reward"][0]), terminated, False, info
+        return obs, reward, terminated, False, info
 
     def render(self):
         if self.render_mode is None:

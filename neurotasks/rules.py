@@ -33,6 +33,9 @@ class ResponseRule:
     default_rewards: Mapping[str, float] = {}
     #: Names of the per-trial outcome fields ``step`` reports when a trial ends.
     outcome_fields: tuple[str, ...] = ()
+    #: True when ``step`` depends only on (trial, t, action), not on earlier steps: then a
+    #: discrete environment can tabulate every (t, action) outcome of a trial in one call.
+    stateless: bool = False
 
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
         """Per-trial scalars (arrays of shape (B,)) the step function needs."""
@@ -117,6 +120,7 @@ class ChoiceRule(ResponseRule):
     action_kind = "discrete"
     default_rewards = DEFAULT_CHOICE_REWARDS
     outcome_fields = ("choice", "correct", "rt", "aborted")
+    stateless = True
 
     def __init__(self, response_period: str, rt_period: str | None = None, decode: str | float = "last"):
         self.response_period = response_period

@@ -44,7 +44,9 @@ class Trials:
     """The arrays a task's ``fill`` writes, with the period masks to write them with.
 
     ``inputs`` holds the noiseless signal (the base class adds baseline and noise afterwards).
-    ``targets``, ``mask`` and ``gt`` start at 0; padding is zeroed (``gt`` -1) afterwards.
+    ``targets``, ``mask`` and ``gt`` start at 0. ``fill`` must leave every array at 0 on the
+    padding (``per_period``, ``during`` and ``from_step`` never touch it); the base class sets
+    ``gt`` to -1 there.
     """
 
     def __init__(self, task: Task, params: dict[str, np.ndarray], periods: dict[str, np.ndarray],
@@ -63,14 +65,41 @@ class Trials:
         self.mask = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
         self.gt = np.zeros((self.n, self.n_steps), dtype=np.int64)
         self.extras: dict[str, np.ndarray] = {}
+        self._period_index: np.ndarray | None = None
+
+    @property
+    def period_index(self) -> np.ndarray:
+        """(B, T) int: the index in ``period_names`` of each step's period; ``len(period_names)``
+        on padding. Computed once per batch."""
+        if self._period_index is None:
+            ends = np.stack([self.periods[k][:, 1] for k in self.task.period_names], axis=1)  # (B, P)
+            index = np.zeros((self.n, self.n_steps), dtype=np.intp)
+            for j in range(ends.shape[1]):
+                index += self.t >= ends[:, j:j + 1]
+            self._period_index = index
+        return self._period_index
 
     def during(self, *names: str) -> np.ndarray:
         """(B, T) bool: True on the steps of any of the named periods."""
-        out = np.zeros((self.n, self.n_steps), dtype=bool)
-        for name in names:
-            span = self.periods[name]
-            out |= (self.t >= span[:, :1]) & (self.t < span[:, 1:])
+        index = self.period_index
+        out = index == self.task.period_names.index(names[0])
+        for name in names[1:]:
+            out |= index == self.task.period_names.index(name)
         return out
+
+    def per_period(self, values: dict[str, Any], n_channels: int, dtype: Any = np.float32) -> np.ndarray:
+        """(B, T, n_channels) array holding, on each step, the value given for its period.
+
+        ``values`` maps period names to a scalar, a (n_channels,) vector, or a (B, n_channels)
+        array (one row per trial); periods not named, and padding, get 0. One gather, however
+        many periods: the fast way to write piecewise-constant inputs, targets and masks.
+        """
+        n_periods = len(self.task.period_names)
+        table = np.zeros((self.n, n_periods + 1, n_channels), dtype=dtype)
+        for name, value in values.items():
+            table[:, self.task.period_names.index(name)] = value
+        flat = self.period_index + (np.arange(self.n) * (n_periods + 1))[:, None]
+        return np.take(table.reshape(-1, n_channels), flat, axis=0)
 
     def from_step(self, start: np.ndarray) -> np.ndarray:
         """(B, T) bool: True from step ``start[b]`` to the end of the trial."""
@@ -241,22 +270,37 @@ class Task:
         tr = Trials(self, params, periods, lengths, rng)
         self.fill(tr)
 
-        valid = tr.t[None, :] < lengths[:, None]
+        padding = tr.t[None, :] >= lengths[:, None]
         inputs = tr.inputs
-        if self.input_baseline:
-            inputs += np.float32(self.input_baseline)
-        if self.input_noise:
-            noise = rng.standard_normal(inputs.shape, dtype=np.float32)
-            inputs += np.float32(self.input_noise_sd) * noise
-        if self.rectify_inputs:
-            np.maximum(inputs, 0.0, out=inputs)
-        np.clip(inputs, *self.observation_range, out=inputs)
-        inputs *= valid[:, :, None]
-        tr.targets *= valid[:, :, None]
-        tr.mask *= valid[:, :, None]
-        tr.gt[~valid] = -1
+        if self.input_noise or self.input_baseline:
+            inputs += self._baseline_and_noise(lengths, padding, rng)
+        low, high = self.observation_range
+        np.clip(inputs, low, high, out=inputs)   # rectifies too, when asked
+        if low > 0:
+            inputs[padding] = 0.0
+        np.putmask(tr.gt, padding, -1)
         return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
+
+    def _baseline_and_noise(self, lengths: np.ndarray, padding: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(B, T, n_in) baseline plus white noise on real steps, 0 on padding.
+
+        Noise is drawn for real steps only, in row-major order, then laid out by one gather:
+        drawing it for the padding too would cost more than the gather (normals dominate the
+        cost of a batch).
+        """
+        total, n_in = int(lengths.sum()), len(self.input_names)
+        flat = np.empty((total + 1, n_in), dtype=np.float32)
+        if self.input_noise:
+            rng.standard_normal(out=flat[:total], dtype=np.float32)
+            flat[:total] *= np.float32(self.input_noise_sd)
+        else:
+            flat[:total] = 0.0
+        flat[:total] += np.float32(self.input_baseline)
+        flat[total] = 0.0                                       # the padding row
+        offsets = np.cumsum(lengths) - lengths
+        index = np.where(padding, total, offsets[:, None] + np.arange(padding.shape[1])[None, :])
+        return np.take(flat, index, axis=0)
 
     def check_params(self, params: dict[str, np.ndarray]) -> None:
         """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""

@@ -42,14 +42,19 @@ class DecisionTask(Task):
                              decision: str = "decision", high: float = HIGH,
                              decision_mask: np.ndarray | None = None) -> None:
         """Low on every output during ``fixation``; high on the correct output and low on the
-        others where ``decision_mask`` (default: the ``decision`` period); mask 1 on both;
-        ``gt`` = ground_truth + 1 in the decision window, 0 elsewhere."""
-        fix = tr.during(*fixation)
-        dec = tr.during(decision) if decision_mask is None else decision_mask
-        n_out = tr.targets.shape[-1]
-        chosen = tr.params["ground_truth"][:, None] == np.arange(n_out)[None, :]   # (B, n_out)
-        level = np.where(chosen, high, LOW).astype(np.float32)                     # (B, n_out)
-        tr.targets[fix] = LOW
-        tr.targets += dec[:, :, None] * level[:, None, :]
-        tr.mask += (fix | dec)[:, :, None]
-        tr.gt += dec * (tr.params["ground_truth"][:, None] + 1)
+        others in the decision window (the ``decision`` period, or ``decision_mask`` (B, T) when
+        the window is not a period); mask 1 on both; ``gt`` = ground_truth + 1 in the window."""
+        n_out = len(self.output_names)
+        gt = tr.params["ground_truth"]
+        level = np.where(gt[:, None] == np.arange(n_out), np.float32(high), np.float32(LOW))   # (B, n_out)
+        low = {name: LOW for name in fixation}
+        ones = {name: 1.0 for name in fixation}
+        if decision_mask is None:
+            tr.targets[:] = tr.per_period({**low, decision: level}, n_out)
+            tr.mask[:] = tr.per_period({**ones, decision: 1.0}, n_out)
+            tr.gt[:] = tr.per_period({decision: gt[:, None] + 1}, 1, np.int64)[:, :, 0]
+        else:
+            window = decision_mask[:, :, None]
+            tr.targets[:] = np.where(window, level[:, None, :], tr.per_period(low, n_out))
+            tr.mask[:] = np.where(window, np.float32(1.0), tr.per_period(ones, n_out))
+            tr.gt[:] = decision_mask * (gt[:, None] + 1)

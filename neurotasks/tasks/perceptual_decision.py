@@ -52,10 +52,11 @@ class _TwoAlternativeMotion(DecisionTask):
         return {"coherence": coh.ravel(), "ground_truth": gt.ravel()}
 
     def write_stimulus(self, tr: Trials, cue: bool = True) -> None:
-        stim = tr.during("stimulus")
-        tr.inputs[:, :, :2] = stim[:, :, None] * evidence(tr.params["coherence"], tr.params["ground_truth"])[:, None, :]
+        """Evidence (and the start cue) on during the stimulus period."""
+        values = evidence(tr.params["coherence"], tr.params["ground_truth"])
         if cue:
-            tr.inputs[:, :, 2] = stim
+            values = np.concatenate([values, np.ones((tr.n, 1), np.float32)], axis=1)
+        tr.inputs[:] = tr.per_period({"stimulus": values}, len(self.input_names))
 
 
 class PerceptualDecision(_TwoAlternativeMotion):
