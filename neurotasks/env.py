@@ -192,7 +192,7 @@ class TaskEnv(gym.Env):
             reward, done = self._reward_at[t][action], self._done_at[t][action]
             res = None
         else:
-            res = self._rule.step(self._row, self._acc, np.array([t]), action[None], self._targets[t:t + 1],
+            res = self._rule.step(self._row, self._acc, np.array([t]), np.asarray(action)[None], self._targets[t:t + 1],
                                   self._mask[t:t + 1], self.rewards, self.task.dt)
             reward, done = float(res["reward"][0]), bool(res["done"][0])
         info: dict[str, Any] = {

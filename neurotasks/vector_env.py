@@ -197,7 +197,7 @@ class TaskVectorEnv(VectorEnv):
 
     def _step_info(self, stepping, ended, res, env, k, t) -> dict[str, Any]:
         """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks."""
-        names = np.asarray(self.task.period_names + ("",), dtype=object)
+        names = np.asarray((*self.task.period_names, ""), dtype=object)
         if not stepping.any():
             return {}
         on = stepping[:, None]
