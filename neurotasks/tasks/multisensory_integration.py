@@ -100,8 +100,8 @@ class MultisensoryIntegration(DecisionTask):
     """
 
     id = "MultisensoryIntegration-v0"
-    summary = "Visual/auditory event-rate discrimination with multisensory trials (Raposo et al. 2014; " \
-              "Song et al. 2016, Fig. 6)"
+    summary = ("Visual/auditory event-rate discrimination with multisensory trials (Raposo et al. 2014; "
+               "Song et al. 2016, Fig. 6)")
     tags = ("decision", "multisensory integration", "evidence integration", "paper")
     reference = "Song, Yang & Wang 2016 (Fig. 6); Raposo et al. 2014"
     period_names = ("fixation", "stimulus", "decision")
