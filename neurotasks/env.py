@@ -78,8 +78,12 @@ def check_action(space: spaces.Space, action: Any) -> Any:
         if index is not None and 0 <= index < space.n:
             return index
     else:
-        array = np.asarray(action, dtype=space.dtype)
-        if array.shape == space.shape and np.all(np.isfinite(array)) and space.contains(array):
+        try:
+            array = np.asarray(action, dtype=space.dtype)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.shape == space.shape and np.all(np.isfinite(array)) \
+                and space.contains(array):
             return array
     raise ValueError(f"action {action!r} is outside the action space {space}")
 

@@ -91,7 +91,8 @@ class TaskVectorEnv(VectorEnv):
             buf[key][i, :, n_steps:] = -1 if key in ("gt", "period") else 0
         table = self._rule.trial_table(batch)
         if not hasattr(self, "_table"):
-            self._table = {key: np.zeros((self.num_envs, self.trial_chunk), v.dtype) for key, v in table.items()}
+            self._table = {key: np.zeros((self.num_envs, self.trial_chunk, *v.shape[1:]), v.dtype)
+                           for key, v in table.items()}
             self._params = {key: np.zeros((self.num_envs, self.trial_chunk), v.dtype)
                             for key, v in batch.params.items()}
         for key, value in table.items():

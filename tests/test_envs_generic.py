@@ -1,0 +1,265 @@
+"""Promises every registered environment keeps (they apply to new tasks automatically)."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import neurotasks
+from neurotasks.env import TaskEnv
+from tests.conftest import TASK_IDS, sample_actions
+
+
+def rollout(env: gym.Env, seed: int, n_steps: int, action_seed: int = 0) -> list:
+    """(obs, reward, terminated, truncated, info) of ``n_steps`` steps, resetting at episode ends."""
+    obs, info = env.reset(seed=seed)
+    rng = np.random.default_rng(action_seed)
+    trace: list = [(obs, info)]
+    for action in sample_actions(env.action_space, n_steps, rng):
+        if isinstance(env.action_space, gym.spaces.Discrete):
+            action = int(action)
+        out = env.step(action)
+        trace.append(out)
+        if out[2] or out[3]:
+            trace.append(env.reset())
+    return trace
+
+
+def assert_same(a, b, where: str = "") -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            assert_same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), where
+    elif isinstance(a, float) and np.isnan(a):
+        assert isinstance(b, float) and np.isnan(b), where
+    else:
+        assert type(a) is type(b) and a == b, f"{where}: {a!r} != {b!r}"
+
+
+# ---------------------------------------------------------------------- official checkers
+def test_gymnasium_check_env_without_warnings(task_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gym_check_env(gym.make(task_id).unwrapped)
+        gym_check_env(gym.make(task_id, trials_per_episode=3).unwrapped)
+
+
+def test_sb3_check_env_without_warnings(task_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_check_env(gym.make(task_id), warn=True)
+
+
+def test_spaces_and_step_types(task_id):
+    env = gym.make(task_id)
+    obs, info = env.reset(seed=1)
+    assert isinstance(env.observation_space, gym.spaces.Box)
+    assert np.all(np.isfinite(env.observation_space.low)) and np.all(np.isfinite(env.observation_space.high))
+    assert env.observation_space.dtype == np.float32 and obs.dtype == np.float32
+    assert isinstance(info, dict)
+    action = env.action_space.sample()
+    obs2, reward, terminated, truncated, info = env.step(action)
+    assert type(reward) is float and type(terminated) is bool and type(truncated) is bool
+    assert {"target", "gt", "mask", "period"} <= set(info)
+    assert info["period"] in env.unwrapped.task.period_names
+    # every call returns a fresh array: mutating it must not change the environment
+    obs2[...] = 123.0
+    again = env.unwrapped.trial["inputs"]
+    assert not np.any(again == 123.0)
+
+
+# ---------------------------------------------------------------------- seeding
+def test_same_seed_same_rollout(task_id):
+    a = rollout(gym.make(task_id), seed=3, n_steps=300)
+    b = rollout(gym.make(task_id), seed=3, n_steps=300)
+    assert_same(a, b)
+
+
+def test_different_seeds_differ(task_id):
+    a = rollout(gym.make(task_id), seed=3, n_steps=20)
+    b = rollout(gym.make(task_id), seed=4, n_steps=20)
+    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(a, b, strict=True))
+
+
+def test_reseeding_restarts_the_stream(task_id):
+    env = gym.make(task_id)
+    first = rollout(env, seed=11, n_steps=50)
+    rollout(env, seed=12, n_steps=50)
+    assert_same(first, rollout(env, seed=11, n_steps=50))
+
+
+# ---------------------------------------------------------------------- one definition, three consumers
+def test_env_steps_through_the_trials_task_makes(task_id):
+    """The env's trials are the rows of task.trials(trial_chunk, rng) for the same generator."""
+    env = TaskEnv(task_id, trial_chunk=4)
+    env.reset(seed=5)
+    batch = env.task.trials(4, gym.utils.seeding.np_random(5)[0])
+    fixate = 0 if isinstance(env.action_space, gym.spaces.Discrete) else None
+    for k in range(3):
+        if k:
+            env.reset()
+        trial = batch.trial(k)
+        np.testing.assert_array_equal(env.trial["inputs"], trial["inputs"])
+        steps = 0
+        obs_seen = [env.trial["inputs"][0]]
+        terminated = False
+        while not terminated:
+            action = fixate if fixate is not None else batch.targets[k, steps].clip(*env.task.output_range)
+            obs, _, terminated, _, info = env.step(action)
+            np.testing.assert_array_equal(info["target"], trial["targets"][steps])
+            np.testing.assert_array_equal(info["mask"], trial["mask"][steps])
+            assert info["gt"] == trial["gt"][steps]
+            steps += 1
+            obs_seen.append(obs)
+        assert_same(info["trial"], trial["params"])
+        np.testing.assert_array_equal(np.array(obs_seen[:-1]), trial["inputs"][: len(obs_seen) - 1])
+
+
+def test_evaluate_actions_replays_the_env_rule(task_id):
+    """task.evaluate(actions=...) scores a trial exactly as the environment rewarded it."""
+    env = TaskEnv(task_id, trial_chunk=8)
+    env.reset(seed=2)
+    batch = env.task.trials(8, gym.utils.seeding.np_random(2)[0])
+    rng = np.random.default_rng(0)
+    actions = sample_actions(env.action_space, len(batch) * batch.n_steps, rng, respond_prob=0.08)
+    actions = actions.reshape(len(batch), batch.n_steps, *env.action_space.shape)
+    replay = env.task.evaluate(batch, actions=actions)
+    for k in range(len(batch)):
+        if k:
+            env.reset()
+        total, t, terminated = 0.0, 0, False
+        while not terminated:
+            a = actions[k, t]
+            obs, reward, terminated, _, info = env.step(int(a) if a.ndim == 0 else a)
+            total += reward
+            t += 1
+        assert total == pytest.approx(replay["reward"][k])
+        for key in env.task.rule.outcome_fields:
+            assert_same(np.asarray(info[key]).astype(replay[key].dtype), replay[key][k], key)
+
+
+def test_vector_env_equals_single_envs(task_id):
+    n, steps = 3, 250
+    kwargs = {"trials_per_episode": 2}
+    native = gym.make_vec(task_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec(task_id, num_envs=n, vectorization_mode="sync", **kwargs)
+    assert_same(native.reset(seed=9), sync.reset(seed=9))
+    rng = np.random.default_rng(1)
+    for _ in range(steps):
+        action = sample_actions(native.single_action_space, n, rng)
+        assert_same(native.step(action), sync.step(action))
+
+
+# ---------------------------------------------------------------------- robustness
+def test_pickled_env_continues_identically(task_id):
+    env = gym.make(task_id)
+    rollout(env, seed=1, n_steps=7)
+    clone = pickle.loads(pickle.dumps(env))
+    action = env.action_space.sample()
+    assert_same(env.step(action), clone.step(action))
+
+
+def test_step_before_reset_and_after_termination_raise(task_id):
+    env = TaskEnv(task_id)
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step(env.action_space.sample())
+    env.reset(seed=0)
+    terminated = False
+    while not terminated:
+        _, _, terminated, _, _ = env.step(env.action_space.sample())
+    with pytest.raises(gym.error.ResetNeeded, match="over"):
+        env.step(env.action_space.sample())
+
+
+def test_action_outside_the_space_raises(task_id):
+    env = TaskEnv(task_id)
+    env.reset(seed=0)
+    space = env.action_space
+    bad = space.n if isinstance(space, gym.spaces.Discrete) else np.full(space.shape, space.high + 10)
+    with pytest.raises(ValueError, match="action"):
+        env.step(bad)
+    with pytest.raises(ValueError, match="action"):
+        env.step("left")
+
+
+def test_render_modes(task_id):
+    env = gym.make(task_id, render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    assert first.dtype == np.uint8 and first.ndim == 3 and first.shape[2] == 3
+    for _ in range(3):
+        if env.step(env.action_space.sample())[2]:
+            env.reset()
+    assert env.render().shape == first.shape
+    text = gym.make(task_id, render_mode="ansi")
+    text.reset(seed=0)
+    assert task_id in text.render()
+    with pytest.raises(ValueError, match="render_mode"):
+        TaskEnv(task_id, render_mode="human")
+
+
+def test_stream_of_trials_is_truncated_by_max_episode_steps(task_id):
+    budget = 2 * neurotasks.make_task(task_id).trials(16, 0).n_steps + 1
+    env = gym.make(task_id, trials_per_episode=None, max_episode_steps=budget)
+    env.reset(seed=0)
+    fixate = 0 if isinstance(env.action_space, gym.spaces.Discrete) else env.action_space.sample()
+    trials = 0
+    for step in range(1, budget + 1):
+        _, _, terminated, truncated, info = env.step(fixate)
+        trials += "trial" in info
+        assert not terminated
+        if truncated:
+            break
+    assert truncated and step == budget and trials >= 1
+
+
+def test_env_argument_errors():
+    with pytest.raises(ValueError, match="trials_per_episode"):
+        TaskEnv("PerceptualDecision-v0", trials_per_episode=0)
+    with pytest.raises(ValueError, match="rewards"):
+        TaskEnv("PerceptualDecision-v0", rewards={"bonus": 1.0})
+    with pytest.raises(ValueError, match="trial_chunk"):
+        TaskEnv("PerceptualDecision-v0", trial_chunk=0)
+    with pytest.raises(TypeError, match="colour"):
+        gym.make("PerceptualDecision-v0", colour=1)
+    with pytest.raises(ValueError, match="unknown task id"):
+        TaskEnv("NoSuchTask-v0")
+
+
+def test_registration_is_idempotent_and_complete():
+    neurotasks.register_all()
+    neurotasks.register_all()
+    for task_id in TASK_IDS:
+        spec = gym.spec(task_id)
+        assert spec.entry_point == "neurotasks.env:TaskEnv"
+        assert spec.vector_entry_point == "neurotasks.vector_env:TaskVectorEnv"
+
+
+def run_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_module_prefixed_id_works_without_importing_first():
+    out = run_python("import gymnasium as gym; env = gym.make('neurotasks:PerceptualDecision-v0'); "
+                     "print(env.reset(seed=0)[0].shape)")
+    assert out.strip() == "(3,)"
+
+
+def test_import_is_light():
+    out = run_python("import sys, neurotasks; print(sorted(m for m in ('torch', 'matplotlib', 'scipy', 'agents') "
+                     "if m in sys.modules))")
+    assert out.strip() == "[]"
