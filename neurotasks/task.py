@@ -44,9 +44,8 @@ class Trials:
     """The arrays a task's ``fill`` writes, with the period masks to write them with.
 
     ``inputs`` holds the noiseless signal (the base class adds baseline and noise afterwards).
-    ``targets``, ``mask`` and ``gt`` start at 0. ``fill`` must leave every array at 0 on the
-    padding (``per_period``, ``during`` and ``from_step`` never touch it); the base class sets
-    ``gt`` to -1 there.
+    ``targets``, ``mask`` and ``gt`` start at 0; the base class clears the padding afterwards
+    (``gt`` -1 there).
     """
 
     def __init__(self, task: Task, params: dict[str, np.ndarray], periods: dict[str, np.ndarray],
@@ -274,10 +273,10 @@ class Task:
         inputs = tr.inputs
         if self.input_noise or self.input_baseline:
             inputs += self._baseline_and_noise(lengths, padding, rng)
-        low, high = self.observation_range
-        np.clip(inputs, low, high, out=inputs)   # rectifies too, when asked
-        if low > 0:
-            inputs[padding] = 0.0
+        np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
+        real = ~padding[:, :, None]
+        for array in (inputs, tr.targets, tr.mask):
+            np.multiply(array, real, out=array)
         np.putmask(tr.gt, padding, -1)
         return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
