@@ -156,14 +156,17 @@ def test_tolerance_boundary_is_inclusive():
 
 
 @settings(max_examples=40, deadline=None)
-@given(interval=st.floats(100, 2000), gain=st.sampled_from([0.5, 1.0, 1.5, 2.0]),
+@given(interval=st.floats(1, 2000), gain=st.sampled_from([0.5, 1.0, 1.5, 2.0]),
        dt=st.sampled_from([5.0, 10.0, 20.0, 25.0]))
 def test_ramp_decodes_to_target_within_half_a_step(interval, gain, dt):
     task = quiet_rsg(dt=dt, pulse_width=dt)
     batch = task.trials(2, rng=0, interval=interval, gain=gain)
     ev = task.evaluate(batch, outputs=batch.targets)
-    assert np.all(np.abs(ev["error"]) <= dt / 2 + 1e-9)
-    np.testing.assert_array_equal(ev["produced"], np.rint(gain * interval / dt) * dt)
+    assert not np.isnan(ev["produced"]).any()          # the ramp always reaches 1 inside the window
+    if gain * interval >= dt / 2:                     # shorter targets are clamped to one step
+        assert np.all(np.abs(ev["error"]) <= dt / 2 + 1e-9)
+        np.testing.assert_array_equal(ev["produced"], np.rint(gain * interval / dt) * dt)
+    assert np.all(ev["correct"] == (np.abs(ev["error"]) <= 0.2 * gain * interval))
     replay = task.evaluate(batch, actions=batch.gt.clip(0))
     np.testing.assert_array_equal(replay["produced"], ev["produced"])
 

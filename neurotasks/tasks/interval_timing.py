@@ -97,8 +97,10 @@ class _IntervalTimingTask(Task):
             raise ValueError("ground_truth must be 0 (the only response is 'go')")
 
     def production_duration(self, params: dict[str, np.ndarray]) -> np.ndarray:
-        """From Set to ``production_factor`` times the target interval."""
-        return self.production_factor * params["target_interval"]
+        """From Set to ``production_factor`` times the target interval (at least one step past the target)."""
+        target = params["target_interval"]
+        past_target = (np.maximum(1, np.rint(target / self.dt)) + 1) * self.dt
+        return np.maximum(self.production_factor * target, past_target)
 
     def pulse(self, tr: Trials, onset: np.ndarray, period: str) -> np.ndarray:
         """(B, T) bool: a ``pulse_width`` pulse from step ``onset``, clipped to ``period``."""
