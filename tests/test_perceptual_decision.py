@@ -153,7 +153,7 @@ def run_trial(env, actions_by_period):
     total, t = 0.0, 0
     while True:
         period = env.unwrapped.task.period_names[env.unwrapped._periods[env.unwrapped._t]]
-        obs, reward, terminated, truncated, info = env.step(actions_by_period(period, t))
+        _, reward, terminated, _, info = env.step(actions_by_period(period, t))
         total += reward
         t += 1
         if terminated:
