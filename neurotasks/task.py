@@ -24,6 +24,7 @@ import numpy as np
 
 from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
+from neurotasks.noise import standard_normal
 from neurotasks.rules import ResponseRule
 from neurotasks.timing import Duration, as_duration
 
@@ -289,14 +290,11 @@ class Task:
         cost of a batch).
         """
         total, n_in = int(lengths.sum()), len(self.input_names)
-        flat = np.empty((total + 1, n_in), dtype=np.float32)
+        flat = np.zeros((total + 1, n_in), dtype=np.float32)   # the last row serves the padding
         if self.input_noise:
-            rng.standard_normal(out=flat[:total], dtype=np.float32)
+            flat[:total] = standard_normal(rng, total * n_in).reshape(total, n_in)
             flat[:total] *= np.float32(self.input_noise_sd)
-        else:
-            flat[:total] = 0.0
         flat[:total] += np.float32(self.input_baseline)
-        flat[total] = 0.0                                       # the padding row
         offsets = np.cumsum(lengths) - lengths
         index = np.where(padding, total, offsets[:, None] + np.arange(padding.shape[1])[None, :])
         return np.take(flat, index, axis=0)

@@ -1,0 +1,77 @@
+"""The native vector environment: Gymnasium's autoreset semantics, seeding, truncation, errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+
+from neurotasks.vector_env import TaskVectorEnv
+from tests.test_envs_generic import assert_same
+
+
+def test_make_vec_picks_the_native_vector_env():
+    env = gym.make_vec("PerceptualDecision-v0", num_envs=4)
+    assert isinstance(env.unwrapped, TaskVectorEnv)
+    assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (4, 3) and obs.dtype == np.float32 and env.observation_space.contains(obs)
+
+
+def test_next_step_autoreset():
+    env = TaskVectorEnv(2, "PerceptualDecision-v0", catch_prob=0.0)
+    env.reset(seed=0)
+    actions = np.array([1, 0])           # env 0 breaks fixation at once
+    _, reward, terminated, truncated, info = env.step(actions)
+    assert reward[0] == -0.1 and terminated[0] and not terminated[1]
+    assert info["_trial"].tolist() == [True, False] and info["aborted"][0]
+    obs, reward, terminated, truncated, info = env.step(np.array([1, 0]))
+    assert reward[0] == 0.0 and not terminated[0]         # the reset step ignores the action
+    assert not info["_target"][0] and info["_target"][1]
+
+
+def test_seed_lists_and_continuing_streams():
+    a = TaskVectorEnv(3, "PerceptualDecision-v0")
+    b = TaskVectorEnv(3, "PerceptualDecision-v0")
+    assert_same(a.reset(seed=[5, 6, 7]), b.reset(seed=5))
+    for _ in range(40):
+        assert_same(a.step(np.zeros(3, np.int64)), b.step(np.zeros(3, np.int64)))
+    assert_same(a.reset(), b.reset())          # no seed: both continue their streams
+    with pytest.raises(ValueError, match="seed"):
+        a.reset(seed=[1, 2])
+
+
+def test_truncation_by_max_episode_steps():
+    env = gym.make_vec("PerceptualDecision-v0", num_envs=2, trials_per_episode=None, max_episode_steps=30)
+    env.reset(seed=0)
+    for step in range(1, 31):
+        _, _, terminated, truncated, _ = env.step(np.zeros(2, np.int64))
+        assert not terminated.any()
+    assert truncated.all() and step == 30
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="num_envs"):
+        TaskVectorEnv(0)
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        TaskVectorEnv(2, max_episode_steps=0)
+    env = TaskVectorEnv(2)
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(np.zeros(2, np.int64))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="actions"):
+        env.step(np.array([0, 3]))
+    with pytest.raises(ValueError, match="actions"):
+        env.step(np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="actions"):
+        env.step(np.zeros(2))                  # floats are not Discrete actions
+
+
+def test_render_first_env():
+    env = TaskVectorEnv(2, render_mode="rgb_array")
+    env.reset(seed=0)
+    (frame,) = env.render()
+    single = gym.make("PerceptualDecision-v0", render_mode="rgb_array")
+    single.reset(seed=0)
+    np.testing.assert_array_equal(frame, single.render())
