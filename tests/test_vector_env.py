@@ -45,10 +45,11 @@ def test_seed_lists_and_continuing_streams():
 def test_truncation_by_max_episode_steps():
     env = gym.make_vec("PerceptualDecision-v0", num_envs=2, trials_per_episode=None, max_episode_steps=30)
     env.reset(seed=0)
-    for step in range(1, 31):
+    for _ in range(29):
         _, _, terminated, truncated, _ = env.step(np.zeros(2, np.int64))
-        assert not terminated.any()
-    assert truncated.all() and step == 30
+        assert not terminated.any() and not truncated.any()
+    _, _, terminated, truncated, _ = env.step(np.zeros(2, np.int64))
+    assert truncated.all() and not terminated.any()
 
 
 def test_errors():
