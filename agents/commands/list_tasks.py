@@ -30,12 +30,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def markdown_table(ids: list[str]) -> str:
-    """The README's task table, generated from each task's metadata."""
-    rows = ["| id | what it models | reference | inputs | outputs / actions | periods | criterion |",
-            "|---|---|---|---|---|---|---|"]
+    """The README's task table, generated from each task's metadata (never typed by hand)."""
+    rows = ["| id | what it models | reference | inputs | outputs / actions | periods | criterion | trial |",
+            "|---|---|---|---|---|---|---|---|"]
     for task_id in ids:
         d = neurotasks.make_task(task_id).describe()
         actions = d["actions"] if isinstance(d["actions"], str) else f"Discrete({len(d['actions'])})"
-        rows.append(f"| `{d['id']}` | {d['summary']} | {d['reference']} | {', '.join(d['inputs'])} | "
-                    f"{', '.join(d['outputs'])} / {actions} | {' → '.join(d['periods'])} | {d['criterion']} |")
+        rows.append(f"| `{d['id']}` | {d['summary']} | {d['reference']} | {_names(d['inputs'])} | "
+                    f"{_names(d['outputs'])} / {actions} | {' → '.join(d['periods'])} | {d['criterion']} | "
+                    f"[picture](examples/gallery/{task_id}.png) |")
     return "\n".join(rows)
+
+
+def _names(names: list[str]) -> str:
+    """Channel names for a table cell; long lists are abbreviated to first … last (count)."""
+    return ", ".join(names) if len(names) <= 6 else f"{names[0]} … {names[-1]} ({len(names)})"
