@@ -94,14 +94,21 @@ class RateDynamics:
 
 def dynamics_from_model(model: Any, inputs: Any = None) -> RateDynamics:
     """``RateDynamics`` of an EIRNN-like model (``effective_weights()`` with ``W_rec``, ``W_in``,
-    ``b_rec``), with the input held at ``inputs`` (n_in,). The nonlinearity and τ are read from
-    ``model.config`` (keys ``nonlinearity``/``activation`` and ``tau``) when present, else ReLU and 1."""
+    ``b_rec``), with the input held at ``inputs`` (n_in,). The nonlinearity and τ are the model's
+    (``model.nonlinearity`` / ``model.tau``, else ``model.config``), defaulting to ReLU and 1."""
     weights = model.effective_weights()
     config = dict(getattr(model, "config", {}) or {})
-    nonlinearity = config.get("nonlinearity", config.get("activation", "relu"))
-    tau = config.get("tau", 1.0)
-    if isinstance(nonlinearity, str):
-        nonlinearity = nonlinearity.lower()
+    nonlinearity = getattr(model, "nonlinearity", None) or config.get("nonlinearity", "relu")
+    tau = getattr(model, "tau", None)
+    tau = config.get("tau", 1.0) if tau is None else np.asarray(tau.detach().cpu() if hasattr(tau, "detach") else tau)
+    if isinstance(nonlinearity, str) and nonlinearity not in _NONLINEARITIES:
+        try:  # the model's own f (e.g. rtanh, rectified_power)
+            from agents.models.dynamics import NONLINEARITIES
+
+            f = NONLINEARITIES[nonlinearity][0]
+            nonlinearity = lambda x: f(x)  # noqa: E731
+        except (ImportError, KeyError):
+            pass
     return RateDynamics(W_rec=weights["W_rec"], W_in=weights.get("W_in"), b_rec=weights.get("b_rec"),
                         nonlinearity=nonlinearity, tau=tau, inputs=inputs)
 
@@ -154,39 +161,53 @@ class FixedPoints:
 
 def minimise_speed(velocity: Velocity, initial_states: Any, *, method: str = "lbfgs", max_iter: int = 500,
                    learning_rate: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise q(x) = ½‖F(x)‖² from each of K initial states (K, N). Returns (states, q)."""
+    """Minimise q(x) = ½‖F(x)‖² from each of K initial states (K, N). Returns (states, q).
+
+    ``lbfgs`` (default) optimises each point on its own with L-BFGS and a strong-Wolfe line search:
+    precise (q ~ 1e-20 at true fixed points) but one optimisation per point. ``adam`` moves all
+    points at once (``max_iter`` steps, learning rate decaying 100-fold): fast, less precise.
+    ReLU networks make q piecewise quadratic; a joint L-BFGS over all points stalls on the kinks,
+    which is why the points are optimised separately.
+    """
     x0 = np.asarray(initial_states, dtype=np.float64)
     if x0.ndim != 2:
         raise ValueError(f"initial_states must have shape (K, N), got {x0.shape}")
-    x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    if method not in ("lbfgs", "adam"):
+        raise ValueError(f"method must be 'lbfgs' or 'adam', got {method!r}")
 
-    def speeds() -> torch.Tensor:
+    def speeds(x: torch.Tensor) -> torch.Tensor:
         return 0.5 * velocity(x).pow(2).sum(dim=1)
 
-    if method == "lbfgs":
-        optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=max_iter, history_size=50, tolerance_grad=1e-14,
-                                      tolerance_change=1e-20, line_search_fn="strong_wolfe")
-
-        def closure() -> torch.Tensor:
-            optimiser.zero_grad()
-            loss = speeds().sum()
-            loss.backward()
-            return loss
-
-        optimiser.step(closure)
-    elif method == "adam":
+    if method == "adam":
+        x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
         optimiser = torch.optim.Adam([x], lr=learning_rate)
         schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=0.01 ** (1 / max(max_iter, 1)))
         for _ in range(max_iter):
             optimiser.zero_grad()
-            speeds().sum().backward()
+            speeds(x).sum().backward()
             optimiser.step()
             schedule.step()
-    else:
-        raise ValueError(f"method must be 'lbfgs' or 'adam', got {method!r}")
-    with torch.no_grad():
-        q = speeds()
-    return x.detach().numpy().copy(), q.numpy().copy()
+        with torch.no_grad():
+            return x.detach().numpy().copy(), speeds(x).numpy().copy()
+
+    states = np.empty_like(x0)
+    q = np.empty(x0.shape[0])
+    for k in range(x0.shape[0]):
+        x = torch.tensor(x0[k : k + 1], dtype=torch.float64, requires_grad=True)
+        optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=max_iter, history_size=20, tolerance_grad=1e-15,
+                                      tolerance_change=1e-24, line_search_fn="strong_wolfe")
+
+        def closure(x: torch.Tensor = x, optimiser: torch.optim.Optimizer = optimiser) -> torch.Tensor:
+            optimiser.zero_grad()
+            loss = speeds(x).sum()
+            loss.backward()
+            return loss
+
+        optimiser.step(closure)
+        with torch.no_grad():
+            states[k] = x.detach().numpy()[0]
+            q[k] = float(speeds(x)[0])
+    return states, q
 
 
 def jacobian(velocity: Velocity, state: Any) -> np.ndarray:
