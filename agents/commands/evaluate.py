@@ -1,0 +1,190 @@
+"""``neurotasks evaluate RUN_DIR [key=value ...] --trials N``: a trained network on fresh trials.
+
+Writes one CSV row per trial: every trial parameter (``ground_truth``, ``catch``, ``coherence``...),
+then the behaviour (``choice``, ``correct``, ``rt``, plus ``rmse`` etc. when the task has them).
+Prints the task's score and, for decision tasks, the fitted psychometric function (bias, threshold,
+lapse), written as ``psychometric.png`` next to the CSV; for reaction-time tasks also the
+chronometric function (``chronometric.png``).
+
+Any task argument can be overridden for the test, e.g. ``stimulus_duration=1500`` or
+``coherences=[0,3.2,6.4,12.8,25.6,51.2]`` (values are Python literals; bare words are strings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: key=value task arguments arrive through ``args.extra`` (see agents/cli.py).
+ACCEPTS_EXTRA = True
+
+
+class UsageError(Exception):
+    """A problem with the command line or the run folder: reported in one line, exit code 2."""
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0] + "\n\n" + help_text,
+                       epilog="Task arguments: key=value after RUN_DIR, e.g. stimulus_duration=1500 "
+                              "'coherences=[0,3.2,6.4,12.8,25.6,51.2]'.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `neurotasks train`")
+    p.add_argument("--trials", type=int, default=1000, metavar="N", help="number of fresh trials (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the trials and of the network noise (default 0)")
+    p.add_argument("--out", default=None, metavar="CSV",
+                   help="where to write the per-trial table (default RUN_DIR/evaluation/trials.csv)")
+    p.add_argument("--no-noise", action="store_true", help="run the network without its recurrent noise")
+
+
+def parse_overrides(extra: Sequence[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` -> {key: literal value}; bare words stay strings."""
+    overrides: dict[str, Any] = {}
+    for item in extra:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise UsageError(f"expected task arguments as key=value, got {item!r}")
+        try:
+            overrides[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[key] = text
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except UsageError as error:
+        print(f"neurotasks evaluate: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _load(run_dir: str) -> tuple[Any, Any]:
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise UsageError(f"run folder {run_dir!r} does not exist")
+    from agents.runs import RunDir
+
+    try:
+        run = RunDir(path)
+        config = run.config
+        model = run.model()
+    except Exception as error:  # a corrupt folder can fail in many ways; all are reported the same
+        raise UsageError(f"cannot load run folder {run_dir!r}: {type(error).__name__}: {error}") from None
+    if not isinstance(config, Mapping) or "task" not in config or "id" not in config["task"]:
+        raise UsageError(f"run folder {run_dir!r} has no task in its config.json")
+    return run, model
+
+
+def _run(args: argparse.Namespace) -> int:
+    import neurotasks
+
+    overrides = parse_overrides(getattr(args, "extra", []) or [])
+    if args.trials < 1:
+        raise UsageError(f"--trials must be >= 1, got {args.trials}")
+    run, model = _load(args.run_dir)
+    task_id = run.config["task"]["id"]
+    kwargs = {**dict(run.config["task"].get("kwargs") or {}), **overrides}
+    try:
+        task = neurotasks.make_task(task_id, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"bad task arguments for {task_id}: {error}") from None
+    n_in, n_out = len(task.input_names), len(task.output_names)
+    weights = model.effective_weights()
+    if weights["W_in"].shape[1] != n_in or weights["W_out"].shape[0] != n_out:
+        raise UsageError(f"the network has {weights['W_in'].shape[1]} inputs and {weights['W_out'].shape[0]} "
+                         f"outputs but {task_id} with these arguments has {n_in} and {n_out}")
+
+    from agents.simulate import simulate
+
+    batch = task.trials(args.trials, np.random.default_rng(args.seed))
+    outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
+    evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
+    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation" / "trials.csv"
+    write_trials_csv(out, batch.params, evaluation)
+
+    print(f"{task_id} {task!r}" if overrides else task_id)
+    print(f"{args.trials} trials ({'no noise' if args.no_noise else 'with noise'}, seed {args.seed}) -> {out}")
+    for name, value in task.score(batch, evaluation).items():
+        print(f"  {name}: {value:.4g}")
+    for line in behaviour_report(task, batch, evaluation, out.parent):
+        print(line)
+    return 0
+
+
+def behaviour_report(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray], folder: Path) -> list[str]:
+    """Fit and draw the psychometric (and chronometric) functions where the task has them."""
+    from agents.plots.behaviour import chronometric_figure, psychometric_figure, psychometric_panels
+    from agents.plots.save import save_figure
+
+    lines: list[str] = []
+    choices = np.asarray(evaluation["choice"])
+    if getattr(task, "action_names", None) is None or not np.any(choices >= 0):
+        return lines
+    panels = psychometric_panels(batch.params)
+    if panels:
+        fig, fits = psychometric_figure(batch, evaluation, panels, title=task.id)
+        path = save_figure(fig, folder / "psychometric.png")
+        lines.append("psychometric function, P = λ/2 + (1 − λ) Φ((x − μ)/σ):")
+        for name, fit in fits:
+            lines.append(f"  {name}: {fit}" if fit is not None else f"  {name}: could not be fitted")
+        lines.append(f"  -> {path}")
+    if "reaction time" in getattr(task, "tags", ()) and "coherence" in batch.params:
+        from agents.analysis.psychometric import chronometric_table
+
+        table = chronometric_table(batch, evaluation, "coherence")
+        lines.append("chronometric function (correct trials): coherence -> mean RT ms (n)")
+        for x, rt, n in zip(table.x, table.mean_rt, table.n, strict=True):
+            lines.append(f"  {x:g}% -> {rt:.0f} ms ({n})")
+        path = save_figure(chronometric_figure(batch, evaluation, "coherence", title=task.id),
+                           folder / "chronometric.png")
+        lines.append(f"  -> {path}")
+    return lines
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return "" if not np.isfinite(value) else repr(float(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def write_trials_csv(path: str | os.PathLike, params: Mapping[str, np.ndarray],
+                     evaluation: Mapping[str, np.ndarray]) -> Path:
+    """One row per trial: the params, then ``choice``, ``correct``, ``rt`` and the other evaluation
+    fields; NaN as an empty cell, booleans as 0/1. Written atomically."""
+    path = Path(path)
+    first = [k for k in ("choice", "correct", "rt") if k in evaluation]
+    columns = {**{k: np.asarray(v) for k, v in params.items()},
+               **{k: np.asarray(evaluation[k]) for k in first},
+               **{k: np.asarray(v) for k, v in evaluation.items() if k not in first and k not in params}}
+    columns = {k: v for k, v in columns.items() if v.ndim == 1}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    lists = [v.tolist() for v in columns.values()]
+    for i in range(n):
+        writer.writerow([_cell(column[i]) for column in lists])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", newline="") as f:
+            f.write(buffer.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,98 @@
+"""``neurotasks evaluate``: key=value task overrides, the per-trial CSV, and the run-folder end to end."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from agents.commands.evaluate import UsageError, parse_overrides, write_trials_csv
+
+
+def test_overrides_are_python_literals_or_bare_strings():
+    parsed = parse_overrides(["stimulus_duration=1500", "coherences=[0,3.2,51.2]", "stimulus=fixed",
+                              "catch_prob=0.0", "name='x=y'"])
+    assert parsed == {"stimulus_duration": 1500, "coherences": [0, 3.2, 51.2], "stimulus": "fixed",
+                      "catch_prob": 0.0, "name": "x=y"}
+    for bad in ("novalue", "=3", "two words=1", "--flag"):
+        with pytest.raises(UsageError, match="key=value"):
+            parse_overrides([bad])
+
+
+def test_trials_csv_has_params_then_behaviour(tmp_path):
+    params = {"catch": np.array([False, True]), "ground_truth": np.array([0, 1]), "coherence": np.array([6.4, 0.0])}
+    evaluation = {"choice": np.array([0, -1]), "correct": np.array([1.0, np.nan]), "rt": np.array([np.nan, 250.0]),
+                  "rmse": np.array([0.1, 0.2])}
+    path = write_trials_csv(tmp_path / "out" / "trials.csv", params, evaluation)
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["catch", "ground_truth", "coherence", "choice", "correct", "rt", "rmse"]
+    assert rows[1] == ["0", "0", "6.4", "0", "1.0", "", "0.1"]
+    assert rows[2] == ["1", "1", "0.0", "-1", "", "250.0", "0.2"]
+    assert [p.name for p in path.parent.iterdir()] == ["trials.csv"]   # no temp file left behind
+
+
+# ---------------------------------------------------------------------- end to end (needs the colleague's run folders)
+def _cli(*argv: str) -> int:
+    from agents.cli import main
+
+    return main(["evaluate", *argv])
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    runs = pytest.importorskip("agents.runs")
+    pytest.importorskip("agents.simulate")
+    from tests.run_folder import make_untrained_run
+
+    return make_untrained_run(runs, tmp_path / "run")
+
+
+def test_evaluate_writes_one_row_per_trial_and_fits_the_psychometric_function(run_dir, tmp_path, capsys):
+    out = tmp_path / "eval" / "trials.csv"
+    code = _cli(str(run_dir), "--trials", "300", "--seed", "3", "--out", str(out), "catch_prob=0.2",
+                "coherences=[0,6.4,51.2]")
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 300
+    assert list(rows[0])[:6] == ["catch", "ground_truth", "coherence", "choice", "correct", "rt"]
+    assert {float(r["coherence"]) for r in rows} <= {0.0, 6.4, 51.2}
+    catch = [r for r in rows if r["catch"] == "1"]
+    assert catch and all(r["correct"] == "" for r in catch)
+    text = capsys.readouterr().out
+    assert "percent_correct" in text
+    if "psychometric function" in text:                   # an untrained network may never choose
+        assert "bias" in text and (out.parent / "psychometric.png").exists()
+    # same seed -> same table
+    again = tmp_path / "again.csv"
+    assert _cli(str(run_dir), "--trials", "300", "--seed", "3", "--out", str(again), "catch_prob=0.2",
+                "coherences=[0,6.4,51.2]") == 0
+    assert again.read_text() == out.read_text()
+
+
+def test_evaluate_default_output_and_no_noise(run_dir, capsys):
+    assert _cli(str(run_dir), "--trials", "40", "--no-noise") == 0
+    rows = list(csv.DictReader((run_dir / "evaluation" / "trials.csv").open()))
+    assert len(rows) == 40
+    assert all(r["rt"] == "" or math.isfinite(float(r["rt"])) for r in rows)
+    assert "no noise" in capsys.readouterr().out
+
+
+def test_evaluate_errors_are_one_line_with_exit_code_2(run_dir, tmp_path, capsys):
+    assert _cli(str(tmp_path / "missing")) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert _cli(str(run_dir), "coherences=[500]") == 2
+    err = capsys.readouterr().err
+    assert "coherences" in err and err.count("\n") == 1
+    assert _cli(str(run_dir), "nonsense") == 2
+    assert "key=value" in capsys.readouterr().err
+    assert _cli(str(run_dir), "no_such_argument=1") == 2
+    assert "no_such_argument" in capsys.readouterr().err
+    assert _cli(str(run_dir), "stimulus=fixed") == 2            # 2 inputs, the network has 3
+    assert "inputs" in capsys.readouterr().err
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text("{not json")
+    assert _cli(str(corrupt)) == 2
+    assert "cannot load run folder" in capsys.readouterr().err
