@@ -43,6 +43,7 @@ def test_predict_and_fixed_lapse():
     x, chose = simulate_choices(2.0, 8.0, 0.0, repeats=300, seed=2)
     fit = fit_psychometric(x, chose, lapse=False)
     assert fit.lapse == 0.0
+    assert np.isnan(fit.stderr["lapse"]) and np.isfinite(fit.stderr["bias"])
     assert fit.predict(fit.bias) == pytest.approx(0.5)
     assert fit.predict(fit.bias + fit.threshold) == pytest.approx(special.ndtr(1.0))
     assert fit.predict([-1e6, 1e6]) == pytest.approx([0.0, 1.0])

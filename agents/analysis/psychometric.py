@@ -38,7 +38,8 @@ class PsychometricFit:
         n_trials: trials the fit used.
         log_likelihood: binomial log-likelihood at the optimum.
         stderr: approximate standard errors of ``bias``, ``threshold``, ``lapse`` from the inverse
-            Hessian of the negative log-likelihood (NaN when it is singular, e.g. λ at a bound).
+            Hessian of the negative log-likelihood (NaN when it is singular; λ's is NaN when λ is
+            fixed or at a bound).
     """
 
     bias: float
@@ -133,7 +134,8 @@ def fit_psychometric(x: Any, chose_first: Any, *, lapse: bool | float = True,
                     best = res
     assert best is not None
     mu, log_sigma, lam = (float(v) for v in best.x)
-    stderr = _standard_errors(best.x, levels, k, n, fit_lapse=fixed_lapse is None)
+    interior = fixed_lapse is None and 1e-6 < lam < max_lapse - 1e-6   # no standard error for λ at a bound
+    stderr = _standard_errors(best.x, levels, k, n, fit_lapse=interior)
     return PsychometricFit(bias=mu, threshold=float(np.exp(log_sigma)), lapse=lam, n_trials=int(n.sum()),
                            log_likelihood=-float(best.fun), stderr=stderr)
 
