@@ -10,6 +10,7 @@ import numpy as np
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
 from neurotasks.task import Task, check_duration
+from neurotasks.tasks._tables import lay_out, period_table, table_rows
 from neurotasks.timing import Duration
 
 #: Every sequence by id: the dots visited, starting at the centre (dot 4).
@@ -58,6 +59,8 @@ def _dots_on_table() -> np.ndarray:
 DOTS_ON = _dots_on_table()
 #: (9, 4) dot fixated at the end of each gaze period, by sequence id (row 0 unused).
 GAZE_DOT = np.array([(0, 0, 0, 0), *SEQUENCES.values()], dtype=np.int64)
+#: (8,) the sequence ids, in the order of the ``seq_*`` inputs.
+SEQUENCE_IDS = np.array(list(SEQUENCES), dtype=np.int64)
 
 
 class SequenceExecution(Task):
@@ -174,14 +177,20 @@ class SequenceExecution(Task):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
+        # One (B, periods + padding, channels) table per array, laid out over time by one gather each.
         seq = tr.params["sequence"].astype(np.int64)
-        tr.inputs[:, :, 9:] = (seq[:, None] == np.array(list(SEQUENCES))[None, :])[:, None, :]
-        positions = dot_position(GAZE_DOT[seq])                       # (B, 4, 2)
-        for i, name in enumerate(GAZE_PERIODS):
-            during = tr.during(name)[:, :, None]                        # (B, T, 1)
-            tr.inputs[:, :, :9] += during * DOTS_ON[seq, i][:, None, :]
-            tr.targets += during * positions[:, None, i, :]
-            tr.mask += during
+        gaze = [self.period_names.index(name) for name in GAZE_PERIODS]
+        inputs = period_table(tr, len(self.input_names))
+        inputs[:, :-1, 9:] = (seq[:, None] == SEQUENCE_IDS)[:, None, :]        # the sequence cue, whole trial
+        inputs[:, gaze, :9] = DOTS_ON[seq]
+        targets = period_table(tr, len(self.output_names))
+        targets[:, gaze] = dot_position(GAZE_DOT[seq])                         # (B, 4, 2)
+        mask = period_table(tr, len(self.output_names))
+        mask[:, gaze] = 1.0
+        rows = table_rows(tr)
+        lay_out(inputs, rows, tr.inputs)
+        lay_out(targets, rows, tr.targets)
+        lay_out(mask, rows, tr.mask)
 
 
 def _check_sequences(sequences: Any) -> np.ndarray:
