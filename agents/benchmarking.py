@@ -1,0 +1,397 @@
+"""Speed measurements of neurotasks, side by side with NeuroGym when a NeuroGym interpreter is given.
+
+One module serves ``benchmarks/bench_tasks.py`` and ``neurotasks bench`` so both print the same
+numbers. Every figure is the median over repeats of a timed block (``time.perf_counter``) run
+after a warm-up call; a block repeats its call until it lasts at least ``min_time`` seconds, so
+fast calls are not dominated by the timer. The machine may be shared: medians, not means.
+
+NeuroGym lives in its own environment (it pins gymnasium 0.29), so its side runs in a
+subprocess: ``benchmarks/neurogym_peer.py`` under the interpreter named by ``--neurogym-python``
+or ``$NEUROGYM_PYTHON``, printing JSON on stdout.
+
+Torch-free: imports only numpy, gymnasium and neurotasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import neurotasks
+
+TASK_ID = "PerceptualDecision-v0"
+#: NeuroGym's PerceptualDecisionMaking-v0 runs at dt = 100 ms by default.
+NEUROGYM_DT = 100.0
+TRIAL_BATCH_SIZES = (16, 128, 1024)
+VECTOR_ENV_SIZES = (1, 64, 1024)
+VECTORISATION_BATCH = 128
+PEER_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "neurogym_peer.py"
+
+#: The bars the project set itself: (description, comparison, threshold).
+BARS: dict[str, tuple[str, str, float]] = {
+    "batch_vs_dataset": ("trials(128) at dt=100 ÷ NeuroGym Dataset (batch 128), trials/s", ">=", 100.0),
+    "vector_vs_env": ("native vector env, 1024 envs ÷ one NeuroGym env, steps/s", ">=", 20.0),
+    "env_vs_env": ('one gym.make env ÷ one NeuroGym env, steps/s', ">=", 1.0),
+    "import_time": ("import neurotasks, seconds", "<", 0.3),
+    "vectorisation": ("128 × trials(1) ÷ 1 × trials(128), every task", ">=", 20.0),
+}
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """How long and how often to time. ``quick()`` is for smoke tests, not for numbers."""
+
+    repeats: int = 5
+    min_time: float = 0.1
+    import_repeats: int = 7
+    env_block: int = 2000           # env steps per timed call
+    vector_block: int = 200         # vector-env steps per timed call
+    seq_len: int = 100              # NeuroGym Dataset sequence length (its documentation's value)
+
+    @classmethod
+    def quick(cls) -> BenchConfig:
+        return cls(repeats=2, min_time=0.005, import_repeats=2, env_block=200, vector_block=20)
+
+
+# ---------------------------------------------------------------------- timing
+def median_time(fn: Callable[[], Any], *, repeats: int, min_time: float, warmup: int = 1) -> float:
+    """Median seconds per call of ``fn``, over ``repeats`` blocks of equal numbers of calls.
+
+    The calls per block are found by doubling until one block lasts ``min_time``; the warm-up
+    calls (caches, lazy allocations, first-call checks) are not timed.
+    """
+    for _ in range(warmup):
+        fn()
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            break
+        calls *= 2
+    blocks = [elapsed / calls]
+    for _ in range(repeats - 1):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        blocks.append((time.perf_counter() - start) / calls)
+    return statistics.median(blocks)
+
+
+# ---------------------------------------------------------------------- our measurements
+def bench_trials(task_id: str = TASK_ID, ns: Sequence[int] = TRIAL_BATCH_SIZES, *, config: BenchConfig,
+                 **task_kwargs: Any) -> list[dict[str, float]]:
+    """trials/s of ``task.trials(n)`` for each n, and real (unpadded) steps/s."""
+    task = neurotasks.make_task(task_id, **task_kwargs)
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in ns:
+        mean_steps = float(np.mean([task.trials(n, rng).lengths.mean() for _ in range(5)]))
+        seconds = median_time(lambda n=n: task.trials(n, rng), repeats=config.repeats, min_time=config.min_time)
+        rows.append({"n": n, "dt": task.dt, "seconds_per_call": seconds, "trials_per_s": n / seconds,
+                     "steps_per_trial": mean_steps, "steps_per_s": n * mean_steps / seconds})
+    return rows
+
+
+def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str, float]:
+    """steps/s of one ``gym.make(task_id)`` env (wrappers included), always fixating, reset on termination."""
+    env = gym.make(task_id)
+    env.reset(seed=0)
+    step, reset, block = env.step, env.reset, config.env_block
+
+    def run() -> None:
+        for _ in range(block):
+            _, _, terminated, truncated, _ = step(0)
+            if terminated or truncated:
+                reset()
+
+    seconds = median_time(run, repeats=config.repeats, min_time=config.min_time)
+    env.close()
+    return {"steps_per_s": block / seconds, "wrappers": str(env)}
+
+
+def bench_vector_env(task_id: str = TASK_ID, ns: Sequence[int] = VECTOR_ENV_SIZES, *,
+                     config: BenchConfig) -> list[dict[str, float]]:
+    """env-steps/s (steps × n / time) of the native vector env for each n, always fixating (autoreset)."""
+    rows = []
+    for n in ns:
+        envs = gym.make_vec(task_id, num_envs=n, vectorization_mode="vector_entry_point")
+        envs.reset(seed=0)
+        actions = np.zeros(n, dtype=np.int64)
+        step, block = envs.step, config.vector_block
+
+        def run(step=step, actions=actions, block=block) -> None:
+            for _ in range(block):
+                step(actions)
+
+        seconds = median_time(run, repeats=config.repeats, min_time=config.min_time)
+        envs.close()
+        rows.append({"n": n, "steps_per_s": block / seconds, "env_steps_per_s": block * n / seconds})
+    return rows
+
+
+def bench_import(python: str, module: str, *, repeats: int) -> dict[str, Any]:
+    """Import time of ``module`` in a fresh interpreter: median of (``import module`` run) minus median
+    of (bare ``pass`` run), the two interleaved so load on the machine hits both alike."""
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([python, "-c", code], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    run("pass")
+    run(f"import {module}")                       # warm the file-system cache
+    bare, loaded = [], []
+    for _ in range(repeats):
+        bare.append(run("pass"))
+        loaded.append(run(f"import {module}"))
+    probe = subprocess.run([python, "-c", f"import sys, {module}; print(sorted(m for m in ('torch', 'matplotlib', "
+                                          f"'scipy') if m in sys.modules))"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    return {"seconds": statistics.median(loaded) - statistics.median(bare),
+            "interpreter_seconds": statistics.median(bare), "with_import_seconds": statistics.median(loaded),
+            "heavy_modules_imported": probe}
+
+
+def bench_vectorisation(task_ids: Sequence[str] | None = None, n: int = VECTORISATION_BATCH, *,
+                        config: BenchConfig) -> list[dict[str, float]]:
+    """For each task: time of ``n`` calls of ``trials(1)`` ÷ time of one ``trials(n)`` (default arguments)."""
+    rows = []
+    for task_id in task_ids or neurotasks.list_tasks():
+        task = neurotasks.make_task(task_id)
+        rng = np.random.default_rng(0)
+
+        def one_by_one(task=task, rng=rng) -> None:
+            for _ in range(n):
+                task.trials(1, rng)
+
+        singles = median_time(one_by_one, repeats=config.repeats, min_time=config.min_time)
+        batched = median_time(lambda task=task, rng=rng: task.trials(n, rng), repeats=config.repeats,
+                              min_time=config.min_time)
+        rows.append({"task": task_id, "singles_seconds": singles, "batch_seconds": batched,
+                     "ratio": singles / batched})
+    return rows
+
+
+# ---------------------------------------------------------------------- NeuroGym side
+def run_peer(python: str, *, config: BenchConfig, script: Path = PEER_SCRIPT,
+             timeout: float = 300.0) -> dict[str, Any]:
+    """Run ``neurogym_peer.py`` under ``python``; its JSON, or ``{"error": ...}`` if it failed."""
+    if not script.is_file():
+        return {"error": f"peer script not found: {script}"}
+    command = [python, str(script), "--repeats", str(config.repeats), "--min-time", str(config.min_time),
+               "--env-block", str(config.env_block), "--seq-len", str(config.seq_len)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+    if done.returncode != 0:
+        return {"error": f"exit code {done.returncode}: {done.stderr.strip()[-2000:]}"}
+    try:
+        result = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return {"error": f"no JSON on stdout: {done.stdout[-2000:]!r}"}
+    try:
+        result["import"] = bench_import(python, "neurogym", repeats=config.import_repeats)
+    except (OSError, subprocess.CalledProcessError) as error:
+        return {"error": f"timing `import neurogym` failed: {error}"}
+    return result
+
+
+def comparisons(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ratios ours ÷ NeuroGym (and the import-time and vectorisation bars), each with its bar."""
+    rows: list[dict[str, Any]] = []
+
+    def add(key: str, ours: float, theirs: float | None, value: float, label: str | None = None) -> None:
+        text, op, threshold = BARS[key]
+        met = value >= threshold if op == ">=" else value < threshold
+        rows.append({"key": key, "what": label or text, "ours": ours, "neurogym": theirs, "value": value,
+                     "bar": f"{op} {threshold:g}", "met": bool(met)})
+
+    ours_import = results["import"]["seconds"]
+    add("import_time", ours_import, None, ours_import)
+    worst = min(results["vectorisation"], key=lambda row: row["ratio"])
+    add("vectorisation", worst["ratio"], None, worst["ratio"],
+        f"128 × trials(1) ÷ trials(128), worst task ({worst['task']})")
+    peer = results.get("neurogym")
+    if not peer or "error" in peer:
+        return rows
+    ours_100 = next(r for r in results["trials"]["neurogym_config"] if r["n"] == 128)
+    ours_20 = next(r for r in results["trials"]["default"] if r["n"] == 128)
+    dataset = peer["dataset"]
+    add("batch_vs_dataset", ours_100["trials_per_s"], dataset["trials_generated_per_s"],
+        ours_100["trials_per_s"] / dataset["trials_generated_per_s"])
+    rows.append({"key": "batch_vs_dataset_default_dt", "what": "same, ours at default dt=20 (longer trials)",
+                 "ours": ours_20["trials_per_s"], "neurogym": dataset["trials_generated_per_s"],
+                 "value": ours_20["trials_per_s"] / dataset["trials_generated_per_s"], "bar": "", "met": None})
+    rows.append({"key": "batch_vs_dataset_delivered", "what": "same, ÷ trials NeuroGym delivers (dt=100)",
+                 "ours": ours_100["trials_per_s"], "neurogym": dataset["trials_delivered_per_s"],
+                 "value": ours_100["trials_per_s"] / dataset["trials_delivered_per_s"], "bar": "", "met": None})
+    rows.append({"key": "batch_steps_vs_dataset", "what": "same in trial steps/s generated (dt=100)",
+                 "ours": ours_100["steps_per_s"], "neurogym": dataset["steps_generated_per_s"],
+                 "value": ours_100["steps_per_s"] / dataset["steps_generated_per_s"], "bar": "", "met": None})
+    vec = next(r for r in results["vector_env"] if r["n"] == max(VECTOR_ENV_SIZES))
+    env_rate = peer["env"]["steps_per_s"]
+    add("vector_vs_env", vec["env_steps_per_s"], env_rate, vec["env_steps_per_s"] / env_rate)
+    single = results["single_env"]["steps_per_s"]
+    add("env_vs_env", single, env_rate, single / env_rate)
+    return rows
+
+
+# ---------------------------------------------------------------------- the whole run
+def run_benchmarks(config: BenchConfig | None = None, neurogym_python: str | None = None,
+                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every measurement; the NeuroGym side too when ``neurogym_python`` is given. JSON-ready."""
+    config = config or BenchConfig()
+    say = progress or (lambda message: None)
+    results: dict[str, Any] = {"machine": machine(), "config": asdict(config), "task": TASK_ID}
+    say("trial generation")
+    results["trials"] = {"default": bench_trials(config=config),
+                         "neurogym_config": bench_trials(config=config, dt=NEUROGYM_DT)}
+    say("environment steps")
+    results["single_env"] = bench_single_env(config=config)
+    results["vector_env"] = bench_vector_env(config=config)
+    say("import time")
+    results["import"] = bench_import(sys.executable, "neurotasks", repeats=config.import_repeats)
+    say("vectorisation ratio of every task")
+    results["vectorisation"] = bench_vectorisation(config=config)
+    if neurogym_python:
+        say(f"NeuroGym side ({neurogym_python})")
+        results["neurogym"] = run_peer(neurogym_python, config=config)
+    results["comparisons"] = comparisons(results)
+    return results
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "numpy": np.__version__, "gymnasium": gym.__version__,
+            "neurotasks": neurotasks.__version__, "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+
+
+# ---------------------------------------------------------------------- report
+def _rate(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def format_report(results: dict[str, Any]) -> str:
+    """The human-readable tables."""
+    m, c = results["machine"], results["config"]
+    lines = [f"neurotasks {m['neurotasks']} benchmark: Python {m['python']}, numpy {m['numpy']}, "
+             f"gymnasium {m['gymnasium']}, {m['cpus']} CPUs, load average {m['load_average']}",
+             f"median of {c['repeats']} timed blocks (each >= {c['min_time']} s) after a warm-up call",
+             "", f"1. Trial generation: task.trials(n) on {results['task']}",
+             f"   {'configuration':<34}{'n':>6}{'trials/s':>13}{'steps/s':>14}{'steps/trial':>13}"]
+    labels = {"default": "ours, default dt=20 ms", "neurogym_config": "ours at NeuroGym's dt=100 ms"}
+    for key, label in labels.items():
+        for row in results["trials"][key]:
+            lines.append(f"   {label:<34}{row['n']:>6}{_rate(row['trials_per_s']):>13}"
+                         f"{_rate(row['steps_per_s']):>14}{row['steps_per_trial']:>13.1f}")
+    lines += ["", "2. Environment steps (action 0 = fixate every step; reset on termination / autoreset)",
+              f"   {'environment':<50}{'envs':>6}{'env-steps/s':>14}",
+              f"   {'gym.make(' + repr(results['task']) + ')':<50}{1:>6}"
+              f"{_rate(results['single_env']['steps_per_s']):>14}"]
+    for row in results["vector_env"]:
+        lines.append(f"   {'native vector env (vector_entry_point)':<50}{row['n']:>6}"
+                     f"{_rate(row['env_steps_per_s']):>14}")
+    imp = results["import"]
+    lines += ["", "3. Import time (fresh interpreter, minus a bare interpreter start)",
+              f"   import neurotasks: {imp['seconds']:.3f} s (interpreter alone {imp['interpreter_seconds']:.3f} s; "
+              f"torch/matplotlib/scipy imported: {imp['heavy_modules_imported']})",
+              "", f"4. Vectorisation: {VECTORISATION_BATCH} calls of trials(1) ÷ one trials({VECTORISATION_BATCH})"
+              f" (bar >= {BARS['vectorisation'][2]:g}x)",
+              f"   {'task':<30}{'128 x trials(1)':>17}{'trials(128)':>13}{'ratio':>9}"]
+    for row in results["vectorisation"]:
+        flag = "" if row["ratio"] >= BARS["vectorisation"][2] else "  below bar"
+        lines.append(f"   {row['task']:<30}{row['singles_seconds'] * 1e3:>14.2f} ms"
+                     f"{row['batch_seconds'] * 1e3:>10.2f} ms{row['ratio']:>8.1f}x{flag}")
+    peer = results.get("neurogym")
+    lines.append("")
+    if peer is None:
+        lines.append("5. NeuroGym: not measured (set NEUROGYM_PYTHON or --neurogym-python to an interpreter "
+                     "that can import neurogym)")
+    elif "error" in peer:
+        lines.append(f"5. NeuroGym: the peer run failed: {peer['error']}")
+    else:
+        d, e, i = peer["dataset"], peer["env"], peer["import"]
+        lines += [f"5. NeuroGym {peer['neurogym']} (gymnasium {peer['gymnasium']}, Python {peer['python']}), "
+                  f"{peer['env_id']} at its defaults (dt={peer['dt']:g} ms)",
+                  f"   Dataset(batch_size={d['batch_size']}, seq_len={d['seq_len']}): cache {d['cache_len']} steps "
+                  f"per env; {d['steps_per_trial']:.1f} steps/trial",
+                  f"     trials generated/s {_rate(d['trials_generated_per_s'])}, delivered/s "
+                  f"{_rate(d['trials_delivered_per_s'])} ({100 * d['delivered_fraction']:.0f} % of generated steps "
+                  f"reach a batch), steps generated/s {_rate(d['steps_generated_per_s'])}",
+                  f"   one ngym.make env ({e['wrappers']}): {_rate(e['steps_per_s'])} steps/s",
+                  f"   import neurogym: {i['seconds']:.3f} s (heavy modules imported: {i['heavy_modules_imported']})"]
+    lines += ["", "6. Bars", f"   {'measure':<66}{'ours':>12}{'NeuroGym':>12}{'value':>10}  {'bar':<8}met"]
+    for row in results["comparisons"]:
+        theirs = "" if row["neurogym"] is None else _fmt(row["neurogym"])
+        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
+        value = f"{row['value']:.3f} s" if row["key"] == "import_time" else f"{row['value']:.1f}x"
+        lines.append(f"   {row['what']:<66}{_fmt(row['ours']):>12}{theirs:>12}{value:>10}  {row['bar']:<8}{met}")
+    return "\n".join(lines)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}" if x < 10 else _rate(x)
+
+
+def save_json(path: str | os.PathLike, results: dict[str, Any]) -> None:
+    """Write ``results`` atomically: a temporary file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(results, handle, indent=2, default=float)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------- command line
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``benchmarks/bench_tasks.py`` and ``neurotasks bench`` (the same ones)."""
+    parser.add_argument("--json", metavar="PATH", help="also save every number as JSON (atomic write)")
+    parser.add_argument("--neurogym-python", metavar="PYTHON", default=os.environ.get("NEUROGYM_PYTHON"),
+                        help="an interpreter that can import neurogym (default: $NEUROGYM_PYTHON); "
+                             "runs benchmarks/neurogym_peer.py with it for the side-by-side")
+    parser.add_argument("--repeats", type=int, default=BenchConfig.repeats, help="timed blocks per figure (median)")
+    parser.add_argument("--min-time", type=float, default=BenchConfig.min_time,
+                        help="seconds each timed block lasts at least")
+    parser.add_argument("--quick", action="store_true", help="tiny blocks: checks the script runs, numbers are noise")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    config = BenchConfig.quick() if args.quick else BenchConfig(repeats=args.repeats, min_time=args.min_time)
+    if config.repeats < 1 or config.min_time < 0:
+        raise SystemExit("--repeats must be >= 1 and --min-time >= 0")
+    results = run_benchmarks(config, args.neurogym_python,
+                             progress=lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
+    print(format_report(results))
+    if args.json:
+        save_json(args.json, results)
+        print(f"\nsaved {args.json}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))

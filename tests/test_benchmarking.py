@@ -1,0 +1,154 @@
+"""agents.benchmarking: the timing helper, the report, the bars, the JSON file and the CLI wiring.
+
+Numbers are not asserted (the machine is shared); the shape of what is measured is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents import benchmarking
+from agents.benchmarking import BenchConfig
+
+QUICK = BenchConfig.quick()
+
+
+def fake_results(peer: dict | None = None) -> dict:
+    """A results dict of the shape run_benchmarks returns, with round numbers."""
+    def trial_rows(dt, rate):
+        return [{"n": n, "dt": dt, "seconds_per_call": n / rate, "trials_per_s": rate, "steps_per_trial": 10.0,
+                 "steps_per_s": 10 * rate} for n in benchmarking.TRIAL_BATCH_SIZES]
+
+    results = {
+        "machine": benchmarking.machine(), "config": vars(QUICK).copy(), "task": benchmarking.TASK_ID,
+        "trials": {"default": trial_rows(20.0, 50_000.0), "neurogym_config": trial_rows(100.0, 200_000.0)},
+        "single_env": {"steps_per_s": 150_000.0, "wrappers": "<TaskEnv>"},
+        "vector_env": [{"n": n, "steps_per_s": 1000.0, "env_steps_per_s": 1000.0 * n}
+                       for n in benchmarking.VECTOR_ENV_SIZES],
+        "import": {"seconds": 0.2, "interpreter_seconds": 0.05, "with_import_seconds": 0.25,
+                   "heavy_modules_imported": "[]"},
+        "vectorisation": [{"task": "A-v0", "singles_seconds": 0.03, "batch_seconds": 0.001, "ratio": 30.0},
+                          {"task": "B-v0", "singles_seconds": 0.03, "batch_seconds": 0.003, "ratio": 10.0}],
+    }
+    if peer is not None:
+        results["neurogym"] = peer
+    results["comparisons"] = benchmarking.comparisons(results)
+    return results
+
+
+PEER = {"neurogym": "2.3.1", "gymnasium": "0.29.1", "python": "3.11", "env_id": "PerceptualDecisionMaking-v0",
+        "dt": 100.0, "env": {"steps_per_s": 100_000.0, "wrappers": "<OrderEnforcing>"},
+        "dataset": {"batch_size": 128, "seq_len": 100, "cache_len": 200, "calls_per_block": 4,
+                    "trials_generated_per_s": 1000.0, "trials_delivered_per_s": 500.0,
+                    "steps_generated_per_s": 22_000.0, "steps_delivered_per_s": 11_000.0,
+                    "delivered_fraction": 0.5, "steps_per_trial": 22.0},
+        "import": {"seconds": 3.0, "interpreter_seconds": 0.05, "with_import_seconds": 3.05,
+                   "heavy_modules_imported": "['torch']"}}
+
+
+def test_median_time_is_seconds_per_call():
+    calls = []
+    seconds = benchmarking.median_time(lambda: calls.append(1), repeats=3, min_time=0.001, warmup=2)
+    assert 0 < seconds < 0.001
+    assert len(calls) >= 2 + 3
+
+
+def test_comparisons_apply_the_bars():
+    rows = {row["key"]: row for row in fake_results(PEER)["comparisons"]}
+    assert rows["import_time"]["met"] is True                       # 0.2 s < 0.3 s
+    assert rows["vectorisation"]["value"] == 10.0                   # the worst task
+    assert rows["vectorisation"]["met"] is False
+    assert rows["batch_vs_dataset"]["value"] == pytest.approx(200.0)  # 200,000 / 1,000 generated
+    assert rows["batch_vs_dataset"]["met"] is True
+    assert rows["batch_vs_dataset_delivered"]["value"] == pytest.approx(400.0)
+    assert rows["batch_vs_dataset_default_dt"]["value"] == pytest.approx(50.0)
+    assert rows["vector_vs_env"]["value"] == pytest.approx(1024 * 1000 / 100_000)
+    assert rows["vector_vs_env"]["met"] is False
+    assert rows["env_vs_env"]["value"] == pytest.approx(1.5)
+
+
+def test_comparisons_without_neurogym_keep_our_own_bars():
+    assert {row["key"] for row in fake_results()["comparisons"]} == {"import_time", "vectorisation"}
+    assert {row["key"] for row in fake_results({"error": "boom"})["comparisons"]} == {"import_time", "vectorisation"}
+
+
+def test_report_names_every_section_and_failed_bars():
+    text = benchmarking.format_report(fake_results(PEER))
+    for needle in ("1. Trial generation", "NeuroGym's dt=100 ms", "2. Environment steps", "3. Import time",
+                   "4. Vectorisation", "5. NeuroGym 2.3.1", "6. Bars", "below bar", "NO", "yes"):
+        assert needle in text
+    assert "not measured" in benchmarking.format_report(fake_results())
+    assert "peer run failed: boom" in benchmarking.format_report(fake_results({"error": "boom"}))
+
+
+def test_save_json_is_atomic_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "sub" / "bench.json"
+    results = fake_results(PEER)
+    benchmarking.save_json(path, results)
+    assert json.loads(path.read_text())["comparisons"] == json.loads(json.dumps(results["comparisons"]))
+    assert os.listdir(path.parent) == ["bench.json"]
+
+
+def test_save_json_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text("old")
+    with pytest.raises(TypeError):
+        benchmarking.save_json(path, {"bad": object()})
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["bench.json"]
+
+
+def test_our_measurements_have_the_documented_rows():
+    trials = benchmarking.bench_trials(ns=(16, 128), config=QUICK, dt=100.0)
+    assert [row["n"] for row in trials] == [16, 128]
+    assert all(row["dt"] == 100.0 and row["trials_per_s"] > 0 and row["steps_per_trial"] >= 1 for row in trials)
+    vector = benchmarking.bench_vector_env(ns=(1, 4), config=QUICK)
+    assert [row["n"] for row in vector] == [1, 4]
+    assert vector[1]["env_steps_per_s"] == pytest.approx(4 * vector[1]["steps_per_s"])
+    single = benchmarking.bench_single_env(config=QUICK)
+    assert single["steps_per_s"] > 0 and "TaskEnv" in single["wrappers"]
+    ratio = benchmarking.bench_vectorisation(["PerceptualDecision-v0"], n=8, config=QUICK)
+    assert ratio[0]["task"] == "PerceptualDecision-v0" and ratio[0]["ratio"] > 0
+
+
+def test_import_probe_reports_no_heavy_module():
+    result = benchmarking.bench_import(sys.executable, "neurotasks", repeats=1)
+    assert result["heavy_modules_imported"] == "[]"
+    assert result["with_import_seconds"] > 0
+
+
+def test_peer_failures_are_reported_not_raised(tmp_path):
+    missing = benchmarking.run_peer(sys.executable, config=QUICK, script=tmp_path / "absent.py")
+    assert "not found" in missing["error"]
+    crash = tmp_path / "crash.py"
+    crash.write_text("raise SystemExit('no neurogym here')")
+    assert "exit code 1" in benchmarking.run_peer(sys.executable, config=QUICK, script=crash)["error"]
+    chatty = tmp_path / "chatty.py"
+    chatty.write_text("print('hello')")
+    assert "no JSON" in benchmarking.run_peer(sys.executable, config=QUICK, script=chatty)["error"]
+
+
+def test_bench_command_takes_the_script_options():
+    from agents.cli import build_parser
+
+    args = build_parser(["bench"]).parse_args(["bench", "--json", "out.json", "--repeats", "3", "--quick",
+                                               "--neurogym-python", "/x/python"])
+    assert (args.json, args.repeats, args.quick, args.neurogym_python) == ("out.json", 3, True, "/x/python")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("NEUROGYM_PYTHON"), reason="NEUROGYM_PYTHON not set")
+def test_neurogym_peer_prints_its_measurements_as_json():
+    script = Path(benchmarking.PEER_SCRIPT)
+    out = subprocess.run([os.environ["NEUROGYM_PYTHON"], str(script), "--repeats", "1", "--min-time", "0.01",
+                          "--env-block", "100"], check=True, capture_output=True, text=True).stdout
+    result = json.loads(out)
+    assert result["env_id"] == "PerceptualDecisionMaking-v0" and result["dt"] == 100.0
+    assert result["dataset"]["cache_len"] == 200 and result["dataset"]["delivered_fraction"] < 1.0
+    assert result["dataset"]["trials_generated_per_s"] > result["dataset"]["trials_delivered_per_s"] > 0
