@@ -121,3 +121,19 @@ def test_bad_arguments():
         sample_states(np.full((3, 2), np.nan), 2)
     with pytest.raises(ValueError, match="n must be"):
         sample_states(np.zeros((3, 2)), 0)
+
+
+def test_dynamics_from_a_real_eirnn_match_its_euler_step():
+    pytest.importorskip("agents.models.eirnn")
+    import agents
+
+    model = agents.EIRNN(3, 2, n_units=12, nonlinearity="linear", tau=[50.0] * 6 + [150.0] * 6, x0=0.3, seed=1)
+    u = np.array([0.6, 0.4, 1.0])
+    dynamics = dynamics_from_model(model, inputs=u)
+    x0 = model.effective_weights()["x0"].astype(np.float64)
+    with torch.no_grad():
+        _, rates = model(torch.tensor(u, dtype=torch.float32).reshape(1, 1, 3), 10.0, noise=False)
+    step = rates.numpy()[0, 0] - x0                                   # linear: rate = state
+    tau = np.array([50.0] * 6 + [150.0] * 6)
+    expected = (10.0 / tau) * dynamics(torch.tensor(x0[None])).numpy()[0] * tau / tau.mean()
+    assert np.allclose(step, expected, atol=1e-5)

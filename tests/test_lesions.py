@@ -128,3 +128,21 @@ def test_performance_falls_as_input_noise_grows():
     assert task.input_noise == 0.01                       # the task itself is not modified
     with pytest.raises(ValueError, match="levels"):
         input_noise_robustness(task, model, [-1.0], simulate=integrate)
+
+
+def test_lesions_of_a_real_eirnn():
+    pytest.importorskip("agents.simulate")
+    import agents
+
+    task = neurotasks.make_task("PerceptualDecision-v0")
+    model = agents.EIRNN(3, 2, n_units=20, seed=0)
+    inhibitory = inhibitory_units(model)
+    assert inhibitory.tolist() == list(range(16, 20))
+    lesioned = lesion_model(model, units=inhibitory)
+    weights, original = lesioned.effective_weights(), model.effective_weights()
+    assert np.all(weights["W_rec"][:, inhibitory] == 0) and np.any(original["W_rec"][:, inhibitory] != 0)
+    assert np.array_equal(weights["W_rec"][:, :16], original["W_rec"][:, :16])
+    cut = lesion_model(model, connections=np.eye(20, k=1, dtype=bool))
+    assert np.all(np.diag(cut.effective_weights()["W_rec"], k=1) == 0)
+    results = lesion_study(task, model, {"all I": {"units": inhibitory}}, task.trials(30, 0))
+    assert set(results) == {"intact", "all I"} and "percent_correct" in results["all I"]

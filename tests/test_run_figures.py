@@ -109,30 +109,28 @@ def test_save_figure_is_atomic_and_replaces(tmp_path):
 
 
 # ---------------------------------------------------------------------- end to end with the real EIRNN
-def _untrained_run(tmp_path: Path, task_id: str = "PerceptualDecision-v0", **task_kwargs) -> Path:
-    runs = pytest.importorskip("agents.runs")
-    import agents
-
-    task = neurotasks.make_task(task_id, **task_kwargs)
-    model = agents.EIRNN(len(task.input_names), len(task.output_names), n_units=20, seed=0)
-    run_dir = tmp_path / "run"
-    save = getattr(runs, "save_run", None) or getattr(runs, "save", None)
-    if save is not None:
-        try:
-            save(run_dir, task=task, model=model)
-        except TypeError:
-            save = None
-    if save is None:
-        pytest.skip("agents.runs has no save function this test knows how to call")
-    return run_dir
+@pytest.fixture
+def runs():
+    return pytest.importorskip("agents.runs")
 
 
-def test_write_run_figures_end_to_end(tmp_path):
-    run_dir = _untrained_run(tmp_path)
+def test_write_run_figures_end_to_end(runs, tmp_path):
     from agents.plots.run_figures import write_run_figures
+    from tests.run_folder import make_untrained_run
 
-    paths = write_run_figures(run_dir, repeats=5)
+    run_dir = make_untrained_run(runs, tmp_path / "run")
+    paths = write_run_figures(run_dir, repeats=10)
     names = {p.name for p in paths}
-    assert {"example_trials.png", "connectivity.png"} <= names
-    assert all(_is_png(p) for p in paths)
+    assert {"training_curve.png", "example_trials.png", "connectivity.png"} <= names
+    assert all(_is_png(p) and p.parent == run_dir / "figures" for p in paths)
     assert json.loads((run_dir / "config.json").read_text())["task"]["id"] == "PerceptualDecision-v0"
+
+
+def test_write_run_figures_without_history_yet(runs, tmp_path):
+    from agents.plots.run_figures import write_run_figures
+    from tests.run_folder import make_untrained_run
+
+    run_dir = make_untrained_run(runs, tmp_path / "run", task_id="PerceptualDecisionRT-v0")
+    (run_dir / "history.csv").unlink()
+    names = {p.name for p in write_run_figures(run_dir, repeats=5)}
+    assert "training_curve.png" not in names and "connectivity.png" in names

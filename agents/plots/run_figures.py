@@ -134,7 +134,8 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
     if history:
         metric = criterion.metric if criterion is not None else "percent_correct"
         fig = training_curve_figure(history, metric, getattr(criterion, "threshold", None),
-                                    getattr(criterion, "op", ">"), title=task.id)
+                                    getattr(criterion, "op", ">"), title=task.id,
+                                    criterion_label=f"criterion: {criterion}" if criterion is not None else None)
         written.append(save_figure(fig, figures_dir / "training_curve.png"))
 
     rng = np.random.default_rng(seed)
@@ -180,8 +181,13 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
 
 
 def _example_indices(batch: Any, n: int) -> np.ndarray:
-    """A few trials spread over the conditions (first, middle, last of the grid order)."""
-    return np.unique(np.linspace(0, len(batch) - 1, num=min(n, len(batch))).round().astype(int))
+    """``n`` trials of different conditions, spread over the sorted list of conditions."""
+    columns = [np.asarray(v, dtype=float) for k, v in batch.params.items() if k != "catch"]
+    if not columns:
+        return np.arange(min(n, len(batch)))
+    _, first = np.unique(np.stack(columns, axis=1), axis=0, return_index=True)
+    picks = np.linspace(0, first.size - 1, num=min(n, first.size)).round().astype(int)
+    return first[np.unique(picks)]
 
 
 def _describe(batch: Any, i: int) -> str:
@@ -203,4 +209,8 @@ def write_run_figures(run_dir: str | os.PathLike, **kwargs: Any) -> list[Path]:
     from agents.runs import RunDir
 
     run = RunDir(run_dir)
-    return write_figures(run.task(), run.model(), run.history(), run.figures_dir, **kwargs)
+    try:
+        history = run.history()
+    except FileNotFoundError:                      # a run that has not validated yet
+        history = []
+    return write_figures(run.task(), run.model(), history, run.figures_dir, **kwargs)

@@ -22,7 +22,7 @@ def _column(history: Sequence[Mapping[str, Any]], name: str) -> np.ndarray:
 
 
 def training_curve_figure(history: Sequence[Mapping[str, Any]], metric: str, threshold: float | None = None,
-                          op: str = ">", title: str = "") -> Figure:
+                          op: str = ">", title: str = "", criterion_label: str | None = None) -> Figure:
     """Loss (log scale) and ``metric`` versus trials seen (or updates), with the criterion threshold."""
     x_name = "trials" if history and "trials" in history[0] else "updates"
     x = _column(history, x_name)
@@ -37,7 +37,8 @@ def training_curve_figure(history: Sequence[Mapping[str, Any]], metric: str, thr
     ax_loss.set_ylabel("loss")
     ax_score.plot(x, score, "o-", color="tab:blue", ms=3, lw=1)
     if threshold is not None:
-        ax_score.axhline(threshold, color="tab:red", ls="--", lw=1, label=f"criterion {op} {threshold:g}")
+        label = criterion_label or f"criterion {op} {threshold:g}"
+        ax_score.axhline(threshold, color="tab:red", ls="--", lw=1, label=label)
         ax_score.legend(fontsize=8, frameon=False)
     ax_score.set_ylabel(metric.replace("_", " "))
     ax_score.set_xlabel(f"{x_name} seen")
