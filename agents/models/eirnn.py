@@ -1,0 +1,260 @@
+"""EIRNN: the excitatory/inhibitory continuous-time rate RNN of Song, Yang & Wang (2016).
+
+    τ dx/dt = -x + W_rec r + b_rec + W_in u + sqrt(2τ) σ_rec ξ,    r = f(x),    z = W_out r + b_out
+
+Euler-discretised with α = dt/τ (Eqs 7-9):
+
+    x_t = (1 - α) x_{t-1} + α (W_rec r_{t-1} + b_rec + W_in u_t) + sqrt(2α) σ_rec N(0, 1)
+
+``dt`` is an argument of ``forward`` (it comes from the trial batch), so a network trained at
+20 ms runs unchanged at 1 ms. Dale's law is a reparametrisation (Eq 14): the trained matrices are
+unconstrained and the effective ones are
+
+    W_rec = [M_rec ⊙ W_rec,plastic + W_rec,fixed]_+ · diag(ε),   ε = +1 (first 80 % of units), -1 (the rest)
+    W_in  = [M_in ⊙ W_in,plastic]_+,     W_out = [M_out ⊙ W_out,plastic]_+ (M_out zero on I columns)
+
+so any optimizer update keeps every sign, mask and fixed weight. ``positivity="abs"`` uses |.|
+instead of [.]_+; ``dale=False`` drops signs and positivity (masks still apply).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.models import init as initialisation
+from agents.models import masks as masks_lib
+from agents.models.dynamics import NONLINEARITIES, OmegaTerm, Recurrence
+
+POSITIVITY = ("rectify", "abs")
+READOUTS = ("excitatory", "all")
+
+
+class EIRNN(nn.Module):
+    """Excitatory/inhibitory rate RNN (pycog's defaults are the defaults).
+
+    Args:
+        n_in, n_out: numbers of input and output channels.
+        n_units: N, recurrent units; the first ``round(excitatory_fraction * N)`` are excitatory.
+        tau: time constant in ms, one float or an (N,) array (e.g. faster inhibitory units).
+        sigma_rec: recurrent noise amplitude σ_rec (per-step sd sqrt(2α) σ_rec).
+        nonlinearity: f, one of ``NONLINEARITIES`` (relu, tanh, rtanh, softplus,
+            rectified_power = relu(x)², sigmoid, linear).
+        dale: E/I signs and non-negative input/output weights.
+        positivity: "rectify" ([w]_+, the paper) or "abs" (|w|).
+        readout: "excitatory" (only E units project out) or "all".
+        rho: spectral radius of the initial effective W_rec.
+        mask_in, mask_rec, mask_out: 0/1 arrays shaped (N, n_in), (N, N), (n_out, N); see
+            :mod:`agents.models.masks`.
+        fixed_rec: (N, N) fixed recurrent magnitudes (signed weights if ``dale=False``), added
+            where ``mask_rec`` is 0 and never trained.
+        self_connections: allow the diagonal of W_rec.
+        train_bias: train b_rec and b_out (otherwise they stay 0).
+        train_x0: train the initial state x_0.
+        x0: initial state, a float or an (N,) array.
+        seed: seed of the initial weights.
+    """
+
+    def __init__(self, n_in: int, n_out: int, n_units: int = 100, excitatory_fraction: float = 0.8,
+                 tau: float | np.ndarray | list = 100.0, sigma_rec: float = 0.15, nonlinearity: str = "relu",
+                 dale: bool = True, positivity: str = "rectify", readout: str = "excitatory", rho: float = 1.5,
+                 mask_in: Any = None, mask_rec: Any = None, mask_out: Any = None, fixed_rec: Any = None,
+                 self_connections: bool = False, train_bias: bool = False, train_x0: bool = True,
+                 x0: float | np.ndarray | list = 0.1, seed: int | None = None) -> None:
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out), ("n_units", n_units)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        n_in, n_out, n = int(n_in), int(n_out), int(n_units)
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be one of {sorted(NONLINEARITIES)}, got {nonlinearity!r}")
+        if positivity not in POSITIVITY:
+            raise ValueError(f"positivity must be one of {POSITIVITY}, got {positivity!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if not (isinstance(sigma_rec, (int, float)) and math.isfinite(sigma_rec) and sigma_rec >= 0):
+            raise ValueError(f"sigma_rec must be a finite number >= 0, got {sigma_rec!r}")
+        if not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho >= 0):
+            raise ValueError(f"rho must be a finite number >= 0, got {rho!r}")
+        self.n_in, self.n_out, self.n_units = n_in, n_out, n
+        self.n_exc = masks_lib.n_excitatory(n, excitatory_fraction)
+        self.nonlinearity = nonlinearity
+        self.dale, self.positivity, self.readout = bool(dale), positivity, readout
+        self.sigma_rec = float(sigma_rec)
+
+        tau_arr = _per_unit(tau, n, "tau")
+        if np.any(tau_arr <= 0):
+            raise ValueError(f"tau must be > 0, got {tau!r}")
+        x0_arr = _per_unit(x0, n, "x0")
+        m_in = _mask(mask_in, (n, n_in), "mask_in")
+        m_rec = _mask(mask_rec, (n, n), "mask_rec")
+        m_out = _mask(mask_out, (n_out, n), "mask_out")
+        if not self_connections:
+            np.fill_diagonal(m_rec, 0.0)
+        if readout == "excitatory":
+            m_out[:, self.n_exc:] = 0.0
+        fixed = np.zeros((n, n), np.float32) if fixed_rec is None else _array(fixed_rec, (n, n), "fixed_rec")
+        if np.any((fixed != 0) & (m_rec != 0)):
+            raise ValueError("fixed_rec must be 0 wherever mask_rec allows a trained connection")
+        if self.dale and np.any(fixed < 0):
+            raise ValueError("fixed_rec holds magnitudes under Dale's law (signs come from E/I); got negative values")
+
+        self.config: dict[str, Any] = {
+            "n_in": n_in, "n_out": n_out, "n_units": n, "excitatory_fraction": float(excitatory_fraction),
+            "tau": _jsonable(tau), "sigma_rec": float(sigma_rec), "nonlinearity": nonlinearity, "dale": bool(dale),
+            "positivity": positivity, "readout": readout, "rho": float(rho), "mask_in": _jsonable(mask_in),
+            "mask_rec": _jsonable(mask_rec), "mask_out": _jsonable(mask_out), "fixed_rec": _jsonable(fixed_rec),
+            "self_connections": bool(self_connections), "train_bias": bool(train_bias), "train_x0": bool(train_x0),
+            "x0": _jsonable(x0), "seed": seed,
+        }
+
+        self.register_buffer("tau", torch.from_numpy(tau_arr))
+        self.register_buffer("signs", torch.from_numpy(masks_lib.signs(n, excitatory_fraction)
+                                                       if self.dale else np.ones(n, np.float32)))
+        self.register_buffer("mask_in", torch.from_numpy(m_in))
+        self.register_buffer("mask_rec", torch.from_numpy(m_rec))
+        self.register_buffer("mask_out", torch.from_numpy(m_out))
+        self.register_buffer("fixed_rec", torch.from_numpy(fixed))
+
+        rng = np.random.default_rng(seed)
+        if self.dale:
+            w_rec = initialisation.balanced_gamma(m_rec, self.n_exc, rng)
+        else:
+            w_rec = initialisation.gaussian(m_rec, rng)
+        w_rec = initialisation.scale_to_radius(w_rec, self._effective_rec_numpy, float(rho))
+        w_in = initialisation.uniform_small((n, n_in), m_in, rng)
+        w_out = initialisation.uniform_small((n_out, n), m_out, rng)
+        self.w_in = nn.Parameter(torch.tensor(w_in, dtype=torch.float32))
+        self.w_rec = nn.Parameter(torch.tensor(w_rec, dtype=torch.float32))
+        self.w_out = nn.Parameter(torch.tensor(w_out, dtype=torch.float32))
+        self.b_rec = nn.Parameter(torch.zeros(n), requires_grad=bool(train_bias))
+        self.b_out = nn.Parameter(torch.zeros(n_out), requires_grad=bool(train_bias))
+        self.x0 = nn.Parameter(torch.from_numpy(x0_arr.copy()), requires_grad=bool(train_x0))
+
+    # ------------------------------------------------------------------ weights
+    def _positive(self, w: torch.Tensor) -> torch.Tensor:
+        if not self.dale:
+            return w
+        return torch.relu(w) if self.positivity == "rectify" else torch.abs(w)
+
+    def _effective_rec_numpy(self, plastic: np.ndarray) -> np.ndarray:
+        w = torch.from_numpy(np.asarray(plastic, np.float64)) * self.mask_rec.double() + self.fixed_rec.double()
+        return (self._positive(w) * self.signs.double()[None, :]).numpy()
+
+    def weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Effective (W_in, W_rec, W_out) as differentiable tensors."""
+        w_in = self._positive(self.w_in * self.mask_in)
+        w_rec = self._positive(self.w_rec * self.mask_rec + self.fixed_rec) * self.signs
+        w_out = self._positive(self.w_out * self.mask_out)
+        return w_in, w_rec, w_out
+
+    def effective_weights(self) -> dict[str, np.ndarray]:
+        """The weights the network actually uses, as NumPy arrays."""
+        with torch.no_grad():
+            w_in, w_rec, w_out = self.weights()
+            return {"W_in": w_in.cpu().numpy().copy(), "W_rec": w_rec.cpu().numpy().copy(),
+                    "W_out": w_out.cpu().numpy().copy(), "b_rec": self.b_rec.detach().cpu().numpy().copy(),
+                    "b_out": self.b_out.detach().cpu().numpy().copy(), "x0": self.x0.detach().cpu().numpy().copy()}
+
+    @torch.no_grad()
+    def prune(self, w_min: float = 1e-4) -> int:
+        """Remove every weight whose effective magnitude is below ``w_min`` (done after training, as in the
+        paper, against extreme fine-tuning). Returns how many connections were removed."""
+        w_in, w_rec, w_out = self.weights()
+        removed = 0
+        for plastic, effective in ((self.w_in, w_in), (self.w_rec, w_rec), (self.w_out, w_out)):
+            small = (effective.abs() < w_min) & (effective != 0)
+            removed += int(small.sum())
+            plastic[effective.abs() < w_min] = 0.0
+        self.fixed_rec[w_rec.abs() < w_min] = 0.0
+        return removed
+
+    # ------------------------------------------------------------------ dynamics
+    def alpha(self, dt: float) -> torch.Tensor:
+        """(N,) α = dt/τ."""
+        if not (isinstance(dt, (int, float, np.floating, np.integer)) and math.isfinite(dt) and dt > 0):
+            raise ValueError(f"dt must be a finite number > 0, got {dt!r}")
+        alpha = float(dt) / self.tau
+        if bool(torch.any(alpha > 1.0)):
+            raise ValueError(f"dt={dt} ms exceeds the smallest time constant tau={float(self.tau.min())} ms; "
+                             "Euler integration needs dt <= tau")
+        return alpha
+
+    def forward(self, inputs: torch.Tensor, dt: float, noise: bool = True, generator: torch.Generator | None = None,
+                omega: OmegaTerm | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run trials. ``inputs`` (B, T, n_in) -> outputs (B, T, n_out), rates (B, T, N).
+
+        ``generator`` seeds the recurrent noise; ``omega`` asks the backward pass for the vanishing-gradient
+        regulariser (see :class:`agents.models.dynamics.OmegaTerm`).
+        """
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
+        if inputs.dim() != 3 or inputs.shape[-1] != self.n_in:
+            raise ValueError(f"inputs must have shape (B, T, n_in={self.n_in}), got {tuple(inputs.shape)}")
+        if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+            raise ValueError(f"inputs must hold at least one trial and one step, got {tuple(inputs.shape)}")
+        if not bool(torch.isfinite(inputs).all()):
+            raise ValueError("inputs contain NaN or Inf values")
+        alpha = self.alpha(dt)
+        w_in, w_rec, w_out = self.weights()
+        u = inputs.to(w_in.dtype).transpose(0, 1)                              # (T, B, n_in)
+        drive = torch.nn.functional.linear(u, w_in, self.b_rec) * alpha       # (T, B, N), all steps in one product
+        if noise and self.sigma_rec > 0:
+            xi = torch.randn(drive.shape, generator=generator, device=drive.device, dtype=drive.dtype)
+            drive = drive + xi * (torch.sqrt(2.0 * alpha) * self.sigma_rec)
+        rates = Recurrence.apply(drive.contiguous(), w_rec, self.x0, alpha, self.nonlinearity, omega)
+        outputs = torch.nn.functional.linear(rates, w_out, self.b_out)        # (T, B, n_out)
+        return outputs.transpose(0, 1), rates.transpose(0, 1)
+
+    def extra_repr(self) -> str:
+        return (f"n_in={self.n_in}, n_out={self.n_out}, n_units={self.n_units} ({self.n_exc} E), "
+                f"nonlinearity={self.nonlinearity}, dale={self.dale}")
+
+
+# ---------------------------------------------------------------------- argument helpers
+def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers") from None
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or Inf")
+    return arr.copy()
+
+
+def _mask(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    if value is None:
+        return np.ones(shape, np.float32)
+    arr = _array(value, shape, name)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative (0 = no connection)")
+    return arr
+
+
+def _per_unit(value: Any, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float32)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr), np.float32)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a number or have shape ({n},), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or Inf")
+    return arr
+
+
+def _jsonable(value: Any) -> Any:
+    """Arrays -> (nested) lists, integers where every entry is a whole number (compact masks)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    arr = np.asarray(value, dtype=np.float64)
+    if np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**31):
+        return arr.astype(np.int64).tolist()
+    return arr.tolist()

@@ -1,0 +1,202 @@
+"""Run folders: everything a training run leaves behind, and reading it back.
+
+    runs/PerceptualDecision-v0-20260101-120000/
+        config.json        task id and kwargs, model config, trainer settings, preset, seed, versions
+        model.safetensors  the trained (best / criterion-meeting) weights
+        checkpoint.pt      current model, optimizer and RNG states, history: for resuming
+        history.csv        one row per validation
+        metrics.json       final performance, criterion, trials/updates/seconds to criterion
+        figures/           PNGs
+
+Every write goes to a temporary file in the same folder and is moved into place with
+``os.replace``, so a run killed at any moment leaves either the old or the new file, never half
+of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+CHECKPOINT = "checkpoint.pt"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+FIGURES = "figures"
+
+
+# ---------------------------------------------------------------------- atomic writes
+def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Call ``write(temp_path)`` then move the temp file onto ``path`` (same directory, so atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    write_atomic(path, write)
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    write_text_atomic(path, json.dumps(_json_safe(data), indent=2) + "\n")
+
+
+def write_history_atomic(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
+    """history.csv: one row per validation; columns are the union of the rows' keys, in first-seen order."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_value(row.get(k, "")) for k in columns})
+    write_text_atomic(path, buffer.getvalue())
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/Inf -> None so the file is strict JSON; NumPy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------- reading
+class RunDir:
+    """A run folder. Reading is lazy; missing or corrupt files raise errors naming the file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"run folder {str(self.path)!r} does not exist")
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def file(self, name: str) -> Path:
+        """Path of a file of the run, which must exist."""
+        path = self.path / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: {self.path} is not a complete run folder")
+        return path
+
+    def _json(self, name: str) -> dict[str, Any]:
+        path = self.file(name)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path} is corrupt (not valid JSON: {err})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} is corrupt (expected a JSON object)")
+        return data
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """config.json as a dict."""
+        data = self._json(CONFIG)
+        for key in ("task", "model"):
+            if key not in data:
+                raise ValueError(f"{self.path / CONFIG} is corrupt (no {key!r} entry)")
+        return data
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """metrics.json as a dict."""
+        return self._json(METRICS)
+
+    @property
+    def figures_dir(self) -> Path:
+        """Where figures go (created on demand)."""
+        path = self.path / FIGURES
+        path.mkdir(exist_ok=True)
+        return path
+
+    def task(self):
+        """The neurotasks Task the run trained on (same id and kwargs)."""
+        import neurotasks
+
+        task = self.config["task"]
+        return neurotasks.make_task(task["id"], **task.get("kwargs", {}))
+
+    def model(self, device: str = "cpu"):
+        """The trained EIRNN, in eval mode."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from agents.models.eirnn import EIRNN
+
+        model = EIRNN(**self.config["model"])
+        path = self.file(WEIGHTS)
+        try:
+            state = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise ValueError(f"{path} is corrupt ({err})") from None
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as err:
+            raise ValueError(f"{path} does not match the model in {CONFIG}: {err}") from None
+        return model.to(device).eval()
+
+    def history(self) -> list[dict[str, Any]]:
+        """history.csv as a list of dicts (numbers as float or int)."""
+        path = self.file(HISTORY)
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise ValueError(f"{path} is corrupt ({err})") from None
+        return [{k: _number(v) for k, v in row.items()} for row in rows]
+
+
+def _number(text: str | None) -> Any:
+    if text is None or text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def load(run_dir: str | os.PathLike, device: str = "cpu"):
+    """The trained model of a run folder (``RunDir(run_dir).model()``)."""
+    return RunDir(run_dir).model(device)
