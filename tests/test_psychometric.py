@@ -141,3 +141,25 @@ def test_chronometric_table_averages_correct_reaction_times():
     assert table.se == pytest.approx([np.std([500, 700], ddof=1) / np.sqrt(2), np.std([200, 300], ddof=1) / np.sqrt(2)])
     with pytest.raises(KeyError, match="speed"):
         chronometric_table(params, evaluation, "speed")
+
+
+def test_accuracy_by_duration_bins_trials_per_level():
+    from types import SimpleNamespace
+
+    from agents.analysis.psychometric import accuracy_by_duration
+
+    stimulus = np.array([[5, 10], [5, 30], [5, 10], [5, 30], [5, 30], [5, 30]])   # 100 ms or 500 ms at dt 20
+    batch = SimpleNamespace(params={"coherence": np.array([3.2, 3.2, 51.2, 51.2, 3.2, 3.2]),
+                                    "catch": np.zeros(6, bool)},
+                            periods={"stimulus": stimulus}, dt=20.0)
+    evaluation = {"correct": np.array([0.0, 1.0, 1.0, 1.0, 1.0, 0.0])}
+    table = accuracy_by_duration(batch, evaluation, bins=[0, 300, 600])
+    assert table.levels.tolist() == [3.2, 51.2]
+    assert table.centres.tolist() == [150.0, 450.0]
+    assert table.n.tolist() == [[1, 3], [1, 1]]
+    assert np.allclose(table.percent_correct, [[0.0, 200 / 3], [100.0, 100.0]])
+    assert accuracy_by_duration(batch, evaluation, bins=2).n.sum() == 6
+    with pytest.raises(KeyError, match="delay"):
+        accuracy_by_duration(batch, evaluation, period="delay")
+    with pytest.raises(ValueError, match="bins"):
+        accuracy_by_duration(batch, evaluation, bins=[300, 0])

@@ -301,3 +301,62 @@ def chronometric_table(batch: Any, evaluation: Mapping[str, Any], variable: str 
     sd = np.sqrt(sq / np.maximum(n - 1, 1))
     se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return ChronometricTable(x=levels, n=n.astype(int), mean_rt=mean, se=se)
+
+
+@dataclass(frozen=True)
+class DurationTable:
+    """Percent correct per stimulus level (rows) and duration bin (columns), as the paper's Fig. 2E:
+    ``levels`` (K,), ``edges`` (M+1,) ms, ``n`` (K, M) trials, ``percent_correct`` (K, M) (NaN where
+    a bin is empty) and its binomial standard error ``se``."""
+
+    levels: np.ndarray
+    edges: np.ndarray
+    n: np.ndarray
+    percent_correct: np.ndarray
+    se: np.ndarray
+
+    @property
+    def centres(self) -> np.ndarray:
+        return (self.edges[:-1] + self.edges[1:]) / 2
+
+
+def accuracy_by_duration(batch: Any, evaluation: Mapping[str, Any], variable: str = "coherence",
+                         period: str = "stimulus", bins: int | Any = 6) -> DurationTable:
+    """Percent correct as a function of the duration of ``period`` for each level of |``variable``|.
+
+    ``bins``: a number of equal-count (quantile) bins of the durations, or explicit edges in ms.
+    Catch trials and trials without a ``correct`` value are left out.
+    """
+    params = _params_of(batch)
+    periods = getattr(batch, "periods", None)
+    if periods is None or period not in periods:
+        raise KeyError(f"no period {period!r} in the batch")
+    if variable not in params:
+        raise KeyError(f"no trial parameter {variable!r}; have {sorted(params)}")
+    correct = np.asarray(evaluation["correct"], dtype=float).reshape(-1)
+    duration = (periods[period][:, 1] - periods[period][:, 0]) * float(batch.dt)
+    keep = _included(params, correct.size, None) & np.isfinite(correct)
+    level = np.abs(np.asarray(params[variable], dtype=float))[keep]
+    duration, correct = duration[keep], correct[keep]
+    if np.ndim(bins) == 0:
+        if int(bins) < 1:
+            raise ValueError(f"bins must be >= 1 or a list of edges, got {bins!r}")
+        edges = np.unique(np.quantile(duration, np.linspace(0, 1, int(bins) + 1))) if duration.size else np.zeros(2)
+        if edges.size < 2:
+            edges = np.array([edges[0], edges[0] + float(batch.dt)])
+    else:
+        edges = np.asarray(bins, dtype=float)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+            raise ValueError("bins must be an increasing list of at least two edges (ms)")
+    column = np.clip(np.searchsorted(edges, duration, side="right") - 1, 0, edges.size - 2)
+    inside = (duration >= edges[0]) & (duration <= edges[-1])
+    levels, row = np.unique(level, return_inverse=True)
+    shape = (levels.size, edges.size - 1)
+    n = np.zeros(shape)
+    hits = np.zeros(shape)
+    np.add.at(n, (row[inside], column[inside]), 1)
+    np.add.at(hits, (row[inside], column[inside]), correct[inside])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, hits / np.maximum(n, 1), np.nan)
+    return DurationTable(levels=levels, edges=edges, n=n.astype(int), percent_correct=100 * p,
+                         se=100 * np.sqrt(p * (1 - p) / np.maximum(n, 1)))
