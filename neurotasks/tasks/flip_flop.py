@@ -99,34 +99,43 @@ class FlipFlop(Task):
         return {"trial": self.duration.sample(len(params["catch"]), rng)}
 
     def fill(self, tr: Trials) -> None:
-        shape = (tr.n, tr.n_steps, self.n_bits)
+        n, n_steps, n_bits = shape = (tr.n, tr.n_steps, self.n_bits)
         w = self.pulse_steps
-        valid = (tr.t[None, :] < tr.lengths[:, None])[:, :, None]
-        candidate = (tr.rng.random(shape) < self.pulse_rate * self.dt / 1000.0) & valid
-        sign = np.where(tr.rng.random(shape) < 0.5, -1, 1).astype(np.int8)
+        step = np.repeat(np.arange(n_steps, dtype=np.int32), n_bits).reshape(n_steps, n_bits)   # (T, n)
+        candidate = tr.rng.random(shape) < self.pulse_rate * self.dt / 1000.0
+        candidate.reshape(n, -1)[:] &= np.arange(n_steps * n_bits) < (tr.lengths * n_bits)[:, None]  # not on padding
+        negative = tr.rng.random(shape) < 0.5
 
-        # Drop a candidate if another candidate of its channel started in the w - 1 steps before.
+        # Drop a candidate if another candidate of its channel started in the w - 1 steps before:
+        # count[:, t] candidates before step t, compared with the count w - 1 steps earlier.
         count = _padded_cumsum(candidate)                                       # (B, T + 1, n)
-        before = np.maximum(tr.t - (w - 1), 0)
-        earlier = count[:, tr.t] - count[:, before]
-        onset = candidate & (earlier == 0)
-        pulses = (onset * sign).astype(np.int8)
+        lag = min(w - 1, n_steps)
+        onset = np.empty(shape, dtype=bool)
+        np.equal(count[:, :lag], 0, out=onset[:, :lag])
+        np.equal(count[:, lag:-1], count[:, :n_steps - lag], out=onset[:, lag:])
+        onset &= candidate
+        pulses = onset.view(np.int8) - ((onset & negative).view(np.int8) << 1)  # +1 / -1 at onsets
 
-        # The input: each pulse held for w steps (pulses of a channel never overlap).
-        running = _padded_cumsum(pulses.astype(np.float32))
-        tr.inputs[:] = running[:, tr.t + 1] - running[:, np.maximum(tr.t + 1 - w, 0)]
-
-        # The target: the sign of the last onset so far, constrained after the first pulse's window.
-        last = np.maximum.accumulate(np.where(onset, tr.t[None, :, None], -1), axis=1)     # (B, T, n)
-        held = np.take_along_axis(pulses, np.maximum(last, 0), axis=1)
-        tr.targets[:] = np.where(last >= 0, held, 0)
-        tr.mask[:] = (last >= 0) & (tr.t[None, :, None] - last >= w)
+        # The last onset so far and its sign in one running maximum of 4 t + 2 + sign at onsets
+        # (0 elsewhere): code >> 2 is the onset step and code & 3 is 3 (+1), 1 (-1) or 0 (none yet).
+        code = np.multiply(onset.view(np.int8), 4 * step + 2)
+        code += pulses
+        np.maximum.accumulate(code, axis=1, out=code)
+        flipping = step - (code >> 2) < w                                       # within w steps of the onset
+        code &= 3
+        sign = code - ((code & 1) << 1)                                         # 3 -> +1, 1 -> -1, 0 -> 0
+        # Targets: the sign of the last onset (0 before the first); inputs: that sign for the w
+        # steps of its pulse; mask: 1 once the first pulse is over.
+        tr.targets[:] = sign
+        tr.inputs[:] = sign * flipping
+        tr.mask[:] = (code > 0) & ~flipping
         tr.params["n_pulses"] = onset.sum(axis=(1, 2))
         tr.extras["pulses"] = pulses
 
 
 def _padded_cumsum(x: np.ndarray) -> np.ndarray:
-    """Cumulative sum over time with a leading 0: out[:, t] = sum of x[:, :t]."""
-    out = np.zeros((x.shape[0], x.shape[1] + 1, *x.shape[2:]), dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
-    np.cumsum(x, axis=1, out=out[:, 1:])
+    """Cumulative count over time with a leading 0: out[:, t] = sum of x[:, :t] (int32)."""
+    out = np.empty((x.shape[0], x.shape[1] + 1, *x.shape[2:]), dtype=np.int32)
+    out[:, 0] = 0
+    np.cumsum(x, axis=1, dtype=np.int32, out=out[:, 1:])
     return out
