@@ -34,7 +34,8 @@ class UsageError(Exception):
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0] + "\n\n" + help_text,
+    p = sub.add_parser(name, help=help_text, description=f"{help_text}. Prints the score and, for decision tasks, "
+                       "the fitted psychometric (and chronometric) function, drawn next to the CSV.",
                        epilog="Task arguments: key=value after RUN_DIR, e.g. stimulus_duration=1500 "
                               "'coherences=[0,3.2,6.4,12.8,25.6,51.2]'.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `neurotasks train`")
@@ -42,7 +43,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the trials and of the network noise (default 0)")
     p.add_argument("--out", default=None, metavar="CSV",
                    help="where to write the per-trial table (default RUN_DIR/evaluation/trials.csv)")
-    p.add_argument("--no-noise", action="store_true", help="run the network without its recurrent noise")
+    p.add_argument("--no-noise", action="store_true",
+                   help="run the network without its recurrent noise (the task's input noise stays; "
+                        "override it with input_noise=0)")
 
 
 def parse_overrides(extra: Sequence[str]) -> dict[str, Any]:

@@ -55,12 +55,24 @@ def _is_choice_task(task: Any, evaluation: Mapping[str, np.ndarray]) -> bool:
         and bool(np.any(np.asarray(evaluation["choice"]) >= 0))
 
 
+def evidence_period(batch: Any) -> str | None:
+    """The period whose activity defines choice selectivity: ``stimulus`` (the paper's choice), else
+    the period right before ``decision`` (e.g. ``f2`` of the working-memory task); None if neither."""
+    if "stimulus" in batch.periods:
+        return "stimulus"
+    names = list(batch.periods)
+    if "decision" in names and names.index("decision") > 0:
+        return names[names.index("decision") - 1]
+    return None
+
+
 def _selectivity(rates: np.ndarray, batch: Any, evaluation: Mapping[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
-    """Choice selectivity over the stimulus period; by ground truth if the agent never chose both
+    """Choice selectivity over the evidence period; by ground truth if the agent never chose both
     options (an untrained network); None if neither applies."""
-    if "stimulus" not in batch.periods:
+    period = evidence_period(batch)
+    if period is None:
         return None
-    window = batch.periods["stimulus"]
+    window = batch.periods[period]
     try:
         return choice_selectivity(rates, evaluation["choice"], window), "choice"
     except ValueError:
@@ -75,7 +87,7 @@ def _selectivity(rates: np.ndarray, batch: Any, evaluation: Mapping[str, np.ndar
 
 def _unit_rates(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray], rates: np.ndarray,
                 selectivity: np.ndarray, by: str, n_exc: int | None) -> Any:
-    """Fig. 2G (aligned to stimulus onset, stimulus period only) or, for reaction-time tasks, 2H
+    """Fig. 2G (aligned to the evidence period's onset, up to its end) or, for reaction-time tasks, 2H
     (aligned to the reaction time), averaged within signed-stimulus conditions over correct trials."""
     panels = psychometric_panels(batch.params)
     if panels and panels[0].direction is not None:
@@ -85,13 +97,14 @@ def _unit_rates(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray], rat
         level_name = panels[0].variable.replace("_", " ")
     else:
         levels = np.where(np.asarray(batch.params["ground_truth"]) == 0, 1.0, -1.0)
-        level_name = "ground truth (+1: choice 1)"
+        level_name = "evidence for choice 1 (+1) or 2 (-1):"
     correct = np.asarray(evaluation["correct"], dtype=float) == 1
     use = correct if correct.sum() >= 0.5 * len(batch) else np.asarray(evaluation["choice"]) >= 0
     if not use.any():
         use = np.ones(len(batch), dtype=bool)
     dt = batch.dt
-    onset = batch.periods["stimulus"][:, 0]
+    period = evidence_period(batch) or "stimulus"
+    onset = batch.periods[period][:, 0]
     rt = np.asarray(evaluation.get("rt", np.full(len(batch), np.nan)), dtype=float)
     reaction_time = "reaction time" in getattr(task, "tags", ()) and np.isfinite(rt[use]).mean() > 0.5
     if reaction_time:
@@ -102,12 +115,12 @@ def _unit_rates(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray], rat
         xlabel = "time from decision (ms)"
     else:
         before = int(onset.min())
-        after = int((batch.periods["stimulus"][:, 1] - onset).max())
+        after = int((batch.periods[period][:, 1] - onset).max())
         cut = rates.copy()
-        beyond = np.arange(rates.shape[1])[None, :] >= batch.periods["stimulus"][:, 1:]
+        beyond = np.arange(rates.shape[1])[None, :] >= batch.periods[period][:, 1:]
         cut[beyond] = np.nan
         aligned = align(cut, onset, before, after, batch.lengths)
-        xlabel = "time from stimulus onset (ms)"
+        xlabel = f"time from {period} onset (ms)"
     average = condition_average(aligned, {"level": levels}, where=use)
     times = (np.arange(-before, after)) * dt
     units = example_units(selectivity, n_exc)
