@@ -1,0 +1,497 @@
+"""Train an E/I RNN on a task by BPTT, to the task's criterion, in a resumable run folder.
+
+    run = agents.train("PerceptualDecision-v0")             # fast preset, paper's network
+    run = agents.train(task, preset="pycog", out="runs/rdm", max_minutes=20)
+    model = run.model()
+
+Every update draws fresh trials from ``task.trials``; every ``validation_every`` trials the noisy
+network is scored on the task's condition grid (``task.grid_trials``), a row goes to history.csv
+and a checkpoint (model, optimizer, RNG states, history) is written, atomically. Training stops
+when ``task.criterion.met`` holds for the validation history, or at ``max_trials`` /
+``max_minutes``. Starting the same command again on the same folder resumes from the last
+checkpoint. The saved model is the one that met the criterion, else the best one seen.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import neurotasks
+from agents import runs
+from agents.models import masks as masks_lib
+from agents.models.dynamics import OmegaTerm
+from agents.models.eirnn import EIRNN
+from agents.training.loss import masked_mse, rate_penalty, weight_penalty
+from agents.training.presets import DEFAULT_PRESET, TrainerSettings
+from agents.training.presets import preset as get_preset
+from neurotasks.criterion import Criterion
+from neurotasks.task import Task
+
+#: suggested_network keys that are EIRNN constructor arguments.
+MODEL_KEYS = ("n_units", "excitatory_fraction", "tau", "sigma_rec", "nonlinearity", "rho")
+#: Gradient norms above this count as divergence (pycog's safeguard).
+MAX_GRAD_NORM = 1e10
+CHECKPOINT_VERSION = 1
+
+
+# ---------------------------------------------------------------------- building blocks
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a clear error when CUDA is asked for but absent."""
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {str(device)!r} requested but CUDA is not available on this machine")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {str(device)!r}")
+    return dev
+
+
+def model_config(task: Task, n_units: int | None = None, seed: int = 0, **overrides: Any) -> dict[str, Any]:
+    """EIRNN arguments for ``task``: its ``suggested_network`` (size, E fraction, τ, σ_rec, masks), then overrides."""
+    suggested = dict(type(task).suggested_network)
+    config: dict[str, Any] = {"n_in": len(task.input_names), "n_out": len(task.output_names), "seed": int(seed)}
+    config.update({k: suggested[k] for k in MODEL_KEYS if k in suggested})
+    if n_units is not None:
+        config["n_units"] = int(n_units)
+    config.update(overrides)
+    n = int(config.get("n_units", 100))
+    masks = masks_lib.from_suggested_network(suggested, n, task.input_names, config["n_out"],
+                                             config.get("excitatory_fraction", 0.8), seed=seed)
+    for key, value in masks.items():
+        config.setdefault(key, value)
+    return config
+
+
+def threads_for(n_units: int, batch_size: int) -> int:
+    """Intra-op threads: small products run fastest on one thread (no hand-off cost), large ones on two."""
+    cores = os.cpu_count() or 1
+    return 1 if n_units * n_units * batch_size < 500 * 500 * 8 else min(2, cores)
+
+
+class UpdateStep:
+    """One gradient update: forward, masked MSE (+ penalties), backward with Ω, clip, skip-or-step."""
+
+    def __init__(self, model: EIRNN, optimizer: torch.optim.Optimizer, settings: TrainerSettings,
+                 generator: torch.Generator | None = None) -> None:
+        self.model, self.optimizer, self.settings, self.generator = model, optimizer, settings, generator
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.bad_in_row = 0
+        self.bad_total = 0
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, dt: float,
+                 valid: torch.Tensor | None = None) -> dict[str, float]:
+        s = self.settings
+        omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 else None
+        outputs, rates = self.model(inputs, dt, noise=True, generator=self.generator, omega=omega)
+        loss = masked_mse(outputs, targets, mask)
+        total = loss
+        for extra in (weight_penalty(self.model, s.l1_weights, s.l2_weights), rate_penalty(rates, s.l2_rates, valid)):
+            if extra is not None:
+                total = total + extra
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        norm = float(torch.nn.utils.clip_grad_norm_(self.params, s.grad_clip if s.grad_clip > 0 else math.inf))
+        loss_value = float(loss.detach())
+        ok = math.isfinite(norm) and norm <= MAX_GRAD_NORM and math.isfinite(loss_value)
+        if ok:
+            self.optimizer.step()
+            self.bad_in_row = 0
+        else:
+            self._skip_and_shrink(norm, loss_value)
+        return {"loss": loss_value, "omega": omega.value if omega is not None else float("nan"), "grad_norm": norm,
+                "ok": ok}
+
+    def _skip_and_shrink(self, norm: float, loss: float) -> None:
+        """pycog's safeguard: no update, recurrent weights shrunk slightly; here the learning rate is halved too."""
+        self.bad_in_row += 1
+        self.bad_total += 1
+        for group in self.optimizer.param_groups:
+            lr = group["lr"]
+            group["lr"] = lr * self.settings.lr_shrink
+        with torch.no_grad():
+            self.model.w_rec.mul_(1.0 - 0.02 * lr)
+        if self.bad_in_row >= self.settings.max_bad_updates:
+            raise RuntimeError(f"training diverged: {self.bad_in_row} consecutive updates with a non-finite or huge "
+                               f"gradient (norm {norm}, loss {loss}) despite shrinking the learning rate to "
+                               f"{self.optimizer.param_groups[0]['lr']:.3g}; try a lower learning_rate")
+
+
+def make_optimizer(model: torch.nn.Module, settings: TrainerSettings) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=settings.learning_rate)
+    return torch.optim.Adam(params, lr=settings.learning_rate, betas=tuple(settings.adam_betas), foreach=True)
+
+
+def versions() -> dict[str, str]:
+    import gymnasium
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+            "gymnasium": gymnasium.__version__, "neurotasks": neurotasks.__version__}
+
+
+def _criterion_dict(c: Criterion) -> dict[str, Any]:
+    return {"metric": c.metric, "op": c.op, "threshold": float(c.threshold), "window": int(c.window)}
+
+
+def _normalise(data: Any) -> Any:
+    return json.loads(json.dumps(runs._json_safe(data)))
+
+
+def _seed_int(seed: int, stream: int) -> int:
+    return int(np.random.SeedSequence([int(seed), stream]).generate_state(1)[0])
+
+
+# ---------------------------------------------------------------------- the trainer
+class Trainer:
+    """Owns a run folder and the training state; ``run()`` trains until a stop condition."""
+
+    def __init__(self, task: Task, out: Path, settings: TrainerSettings, preset_name: str, seed: int,
+                 model_cfg: dict[str, Any], criterion: Criterion, device: torch.device, quiet: bool,
+                 progress: bool | None, tensorboard: bool) -> None:
+        self.task, self.out, self.settings, self.seed = task, out, settings, int(seed)
+        self.criterion, self.device, self.quiet, self.tensorboard = criterion, device, quiet, tensorboard
+        is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+        self.show_bar = (not quiet and sys.stderr.isatty() and not is_ci) if progress is None else bool(progress)
+        self.config = _normalise({
+            "task": {"id": task.id, "kwargs": dict(task.kwargs)},
+            "model": model_cfg,
+            "trainer": settings.to_dict(),
+            "preset": preset_name,
+            "seed": self.seed,
+            "criterion": _criterion_dict(criterion),
+        })
+        self.model = EIRNN(**model_cfg).to(device)
+        self.optimizer = make_optimizer(self.model, settings)
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(_seed_int(seed, 3))
+        self.val_generator = torch.Generator(device=device)
+        self.val_generator.manual_seed(_seed_int(seed, 4))
+        self.train_rng = np.random.default_rng(_seed_int(seed, 1))
+        self.val_rng = np.random.default_rng(_seed_int(seed, 2))
+        self.step = UpdateStep(self.model, self.optimizer, settings, self.generator)
+        self.updates = self.trials = 0
+        self.wall_s = 0.0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+        self.reached: dict[str, Any] | None = None
+        self.next_validation = 0
+        self._train_losses: list[float] = []
+        self._omegas: list[float] = []
+        n_cond = 0
+        try:
+            n_cond = len(next(iter(task.conditions().values())))
+        except NotImplementedError:
+            pass
+        self.validation_repeats = max(1, math.ceil(settings.validation_trials / n_cond)) if n_cond else 0
+
+    # ---------------------------------------------------------------- persistence
+    def start_or_resume(self) -> bool:
+        """Write config.json for a new run, or load the checkpoint of an earlier one. True if resumed."""
+        config_path = self.out / runs.CONFIG
+        if config_path.is_file():
+            saved = runs.RunDir(self.out).config
+            mine = {k: v for k, v in self.config.items()}
+            theirs = {k: saved.get(k) for k in mine}
+            if theirs != mine:
+                diff = sorted(k for k in mine if theirs.get(k) != mine[k])
+                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}); "
+                                 "use another --out folder, or the same arguments to resume it")
+            if (self.out / runs.CHECKPOINT).is_file():
+                self._load_checkpoint()
+                return True
+            return False
+        self.out.mkdir(parents=True, exist_ok=True)
+        runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions(),
+                                             "created": _dt.datetime.now().isoformat(timespec="seconds")})
+        return False
+
+    def _load_checkpoint(self) -> None:
+        path = self.out / runs.CHECKPOINT
+        try:
+            ckpt = torch.load(path, map_location=self.device, weights_only=False)
+        except Exception as err:  # any failure to unpickle means a corrupt file
+            raise ValueError(f"{path} is corrupt ({type(err).__name__}: {err})") from None
+        if not isinstance(ckpt, dict) or ckpt.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(f"{path} is corrupt or from another version")
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.generator.set_state(ckpt["generator"].cpu())
+        self.val_generator.set_state(ckpt["val_generator"].cpu())
+        self.train_rng.bit_generator.state = ckpt["train_rng"]
+        self.val_rng.bit_generator.state = ckpt["val_rng"]
+        self.updates, self.trials, self.wall_s = ckpt["updates"], ckpt["trials"], ckpt["wall_s"]
+        self.history, self.best, self.reached = ckpt["history"], ckpt["best"], ckpt["reached"]
+        self.next_validation = ckpt["next_validation"]
+        self.step.bad_total = ckpt.get("bad_total", 0)
+
+    def _save_checkpoint(self) -> None:
+        ckpt = {
+            "version": CHECKPOINT_VERSION, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(), "val_generator": self.val_generator.get_state(),
+            "train_rng": self.train_rng.bit_generator.state, "val_rng": self.val_rng.bit_generator.state,
+            "updates": self.updates, "trials": self.trials, "wall_s": self.wall_s, "history": self.history,
+            "best": self.best, "reached": self.reached, "next_validation": self.next_validation,
+            "bad_total": self.step.bad_total,
+        }
+        runs.write_atomic(self.out / runs.CHECKPOINT, lambda tmp: torch.save(ckpt, tmp))
+        runs.write_history_atomic(self.out / runs.HISTORY, self.history)
+
+    def _save_weights(self, state: Mapping[str, torch.Tensor]) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+        runs.write_atomic(self.out / runs.WEIGHTS, lambda tmp: save_file(tensors, tmp))
+
+    # ---------------------------------------------------------------- validation
+    def validation_batch(self, rng: np.random.Generator):
+        if self.validation_repeats:
+            return self.task.grid_trials(self.validation_repeats, rng)
+        return self.task.trials(self.settings.validation_trials, rng)
+
+    @torch.no_grad()
+    def score(self, model: EIRNN, batch, generator: torch.Generator) -> dict[str, float]:
+        """Validation loss and every metric of ``task.score`` for ``model`` on ``batch``."""
+        model.eval()
+        inputs = torch.from_numpy(batch.inputs).to(self.device)
+        outputs, _ = model(inputs, float(batch.dt), noise=self.settings.validation_noise, generator=generator)
+        model.train()
+        loss = float(masked_mse(outputs, torch.from_numpy(batch.targets).to(self.device),
+                                torch.from_numpy(batch.mask).to(self.device)))
+        z = outputs.cpu().numpy()
+        if not np.all(np.isfinite(z)):
+            raise RuntimeError(f"training diverged: the network's outputs are not finite at update {self.updates}")
+        scores = self.task.score(batch, self.task.evaluate(batch, outputs=z))
+        return {"loss": loss, **{k: float(v) for k, v in scores.items()}}
+
+    def validate(self, started: float) -> dict[str, Any]:
+        scores = self.score(self.model, self.validation_batch(self.val_rng), self.val_generator)
+        wall = self.wall_s + (time.perf_counter() - started)
+        row = {"updates": self.updates, "trials": self.trials, "wall_s": round(wall, 3), **scores,
+               "train_loss": float(np.mean(self._train_losses)) if self._train_losses else float("nan"),
+               "omega": float(np.nanmean(self._omegas)) if self._omegas and not np.all(np.isnan(self._omegas))
+               else float("nan"),
+               "lr": float(self.optimizer.param_groups[0]["lr"])}
+        self._train_losses.clear()
+        self._omegas.clear()
+        self.history.append(row)
+        value = scores.get(self.criterion.metric, float("nan"))
+        if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
+            self.best = {"value": value, "updates": self.updates, "trials": self.trials, "wall_s": wall,
+                         "state": copy.deepcopy(self.model.state_dict())}
+            self._save_weights(self.best["state"])
+        metric_history = [r.get(self.criterion.metric, float("nan")) for r in self.history]
+        if self.reached is None and self.criterion.met(metric_history):
+            self.reached = {"updates": self.updates, "trials": self.trials, "wall_s": wall}
+        return row
+
+    def _better(self, a: float, b: float) -> bool:
+        return a > b if self.criterion.higher_is_better else a < b
+
+    # ---------------------------------------------------------------- the loop
+    def run(self, max_trials: int | None, max_minutes: float | None) -> str:
+        """Train until the criterion, a cap or divergence. Returns why it stopped."""
+        from tqdm.auto import tqdm
+
+        s = self.settings
+        started = time.perf_counter()
+        deadline = started + 60.0 * max_minutes if max_minutes is not None else math.inf
+        writer = self._tensorboard_writer()
+        bar = tqdm(total=max_trials, initial=min(self.trials, max_trials or self.trials), unit="trial",
+                   disable=not self.show_bar, dynamic_ncols=True, smoothing=0.1)
+        reason = "criterion"
+        try:
+            while True:
+                if self.trials >= self.next_validation:
+                    row = self.validate(started)
+                    self.next_validation = self.trials + s.validation_every
+                    self._report(row, bar, writer)
+                    self.wall_s += time.perf_counter() - started
+                    started = time.perf_counter()
+                    self._save_checkpoint()
+                    if self.reached is not None:
+                        break
+                if max_trials is not None and self.trials >= max_trials:
+                    reason = "max_trials"
+                    break
+                if time.perf_counter() >= deadline:
+                    reason = "max_minutes"
+                    break
+                batch = self.task.trials(s.batch_size, self.train_rng)
+                stats = self.step(torch.from_numpy(batch.inputs).to(self.device),
+                                  torch.from_numpy(batch.targets).to(self.device),
+                                  torch.from_numpy(batch.mask).to(self.device), float(batch.dt),
+                                  torch.from_numpy(batch.valid).to(self.device) if s.l2_rates else None)
+                self.updates += 1
+                self.trials += s.batch_size
+                if stats["ok"]:
+                    self._train_losses.append(stats["loss"])
+                    self._omegas.append(stats["omega"])
+                bar.update(s.batch_size)
+                if self.updates % 25 == 0:
+                    bar.set_postfix_str(self._postfix(stats["loss"]), refresh=False)
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+        if reason != "criterion":
+            self.wall_s += time.perf_counter() - started
+            self._save_checkpoint()
+        return reason
+
+    def _postfix(self, loss: float) -> str:
+        perf = self.history[-1].get(self.criterion.metric, float("nan")) if self.history else float("nan")
+        return f"loss={loss:.4f} {self.criterion.metric}={perf:.3g}"
+
+    def _report(self, row: dict[str, Any], bar, writer) -> None:
+        metric = self.criterion.metric
+        line = (f"[{row['wall_s']:7.1f} s] {row['trials']:>8d} trials {row['updates']:>6d} updates  "
+                f"val loss {row['loss']:.4f}  {metric} {row.get(metric, float('nan')):.4g}")
+        if "percent_correct" in row and metric != "percent_correct":
+            line += f"  percent_correct {row['percent_correct']:.4g}"
+        bar.set_postfix_str(self._postfix(row["train_loss"]), refresh=True)
+        if not self.quiet:
+            (bar.write if self.show_bar else print)(line)
+            sys.stdout.flush()
+        if writer is not None:
+            for key, value in row.items():
+                if key not in ("updates", "trials") and isinstance(value, float) and math.isfinite(value):
+                    writer.add_scalar(key, value, row["trials"])
+
+    def _tensorboard_writer(self):
+        if not self.tensorboard:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            if not self.quiet:
+                print("TensorBoard logging skipped: torch.utils.tensorboard could not be imported "
+                      "(pip install tensorboard)")
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
+
+    # ---------------------------------------------------------------- the end
+    def finish(self, reason: str) -> dict[str, Any]:
+        """Save the final model (pruned) and metrics.json; returns the metrics."""
+        if self.reached is not None:
+            final_state = self.model.state_dict()
+            which = "met criterion"
+        elif self.best is not None:
+            final_state = self.best["state"]
+            which = "best"
+        else:
+            final_state = self.model.state_dict()
+            which = "last"
+        final = EIRNN(**self.config["model"]).to(self.device)
+        final.load_state_dict(final_state)
+        pruned = final.prune(self.settings.prune_w_min) if self.settings.prune_w_min > 0 else 0
+        self._save_weights(final.state_dict())
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(_seed_int(self.seed, 6))
+        final_scores = self.score(final, self.validation_batch(np.random.default_rng(_seed_int(self.seed, 5))),
+                                  generator)
+        metrics = {
+            "task": self.task.id,
+            "preset": self.config["preset"],
+            "criterion": str(self.criterion),
+            "criterion_met": self.reached is not None,
+            "stopped": reason,
+            "trials_to_criterion": self.reached["trials"] if self.reached else None,
+            "updates_to_criterion": self.reached["updates"] if self.reached else None,
+            "wall_s_to_criterion": round(self.reached["wall_s"], 3) if self.reached else None,
+            "updates": self.updates,
+            "trials": self.trials,
+            "wall_s": round(self.wall_s, 3),
+            "final": final_scores,
+            "final_model": which,
+            "best": {k: v for k, v in self.best.items() if k != "state"} if self.best else None,
+            "pruned_weights": pruned,
+            "skipped_updates": self.step.bad_total,
+        }
+        runs.write_json_atomic(self.out / runs.METRICS, metrics)
+        return metrics
+
+
+# ---------------------------------------------------------------------- public entry point
+def train(task: str | Task, *, preset: str = DEFAULT_PRESET, out: str | os.PathLike | None = None, seed: int = 0,
+          max_minutes: float | None = None, max_trials: int | None = None, device: str = "cpu",
+          n_units: int | None = None, model_kwargs: Mapping[str, Any] | None = None,
+          settings: Mapping[str, Any] | None = None, criterion: Criterion | None = None,
+          task_kwargs: Mapping[str, Any] | None = None, quiet: bool = False, progress: bool | None = None,
+          tensorboard: bool = False, figures: bool = True) -> runs.RunDir:
+    """Train an EIRNN on ``task`` and return its run folder.
+
+    Args:
+        task: a task id (made with ``task_kwargs``) or a Task.
+        preset: "fast" (default) or "pycog"; ``settings`` overrides single TrainerSettings fields.
+        out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``); an existing one is resumed.
+        seed: seeds the weights, the training trials and the noise.
+        max_minutes, max_trials: caps (trials counted over the whole run, minutes per call).
+        n_units, model_kwargs: change the network ``type(task).suggested_network`` asks for.
+        criterion: replace ``task.criterion`` (e.g. a lower bar for a quick test).
+        quiet: no per-validation lines; progress: force the progress bar on/off.
+        figures: draw the run's figures at the end (if agents.plots is available).
+    """
+    if isinstance(task, str):
+        task = neurotasks.make_task(task, **dict(task_kwargs or {}))
+    elif task_kwargs:
+        raise ValueError("task_kwargs only applies when task is given by id")
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
+        raise ValueError(f"max_trials must be a positive int, got {max_trials!r}")
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError(f"max_minutes must be > 0, got {max_minutes!r}")
+    dev = resolve_device(device)
+    base = get_preset(preset)
+    overrides = dict(settings or {})
+    suggested_batch = type(task).suggested_network.get("batch_size")
+    if preset == "pycog" and suggested_batch and "batch_size" not in overrides:
+        overrides["batch_size"] = int(suggested_batch)
+    trainer_settings = base.updated(**overrides)
+    cfg = model_config(task, n_units=n_units, seed=seed, **dict(model_kwargs or {}))
+    if out is None:
+        out = Path("runs") / f"{task.id}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out)
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads_for(int(cfg.get("n_units", 100)), trainer_settings.batch_size))
+    try:
+        trainer = Trainer(task, out, trainer_settings, preset, seed, cfg, criterion or task.criterion, dev, quiet,
+                          progress, tensorboard)
+        resumed = trainer.start_or_resume()
+        metrics_path = out / runs.METRICS
+        if resumed and metrics_path.is_file() and runs.RunDir(out).metrics.get("criterion_met"):
+            if not quiet:
+                print(f"{out} already reached its criterion; nothing to do")
+            return runs.RunDir(out)
+        if resumed and not quiet:
+            print(f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)")
+        reason = trainer.run(max_trials, max_minutes)
+        trainer.finish(reason)
+    finally:
+        torch.set_num_threads(previous_threads)
+    run = runs.RunDir(out)
+    if figures:
+        try:
+            from agents.plots.run_figures import write_run_figures
+        except ImportError:
+            pass
+        else:
+            try:
+                write_run_figures(run.path)
+            except Exception as err:  # any failure to unpickle means a corrupt file
+                print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
+    return run
