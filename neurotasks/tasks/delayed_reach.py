@@ -10,6 +10,7 @@ from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
 from neurotasks.task import Task, Trials, check_duration, check_values
+from neurotasks.tasks._tables import lay_out, run_rows
 from neurotasks.timing import Duration, Uniform
 
 #: The default targets: 8 directions 45 degrees apart, on a circle of radius 1.
@@ -190,19 +191,45 @@ class DelayedReach(Task):
         switch_step = delay[:, 0] + np.floor(params["switch_phase"] * (delay[:, 1] - delay[:, 0])).astype(np.int64)
         switch_step = np.where(params["switched"], switch_step, tr.onset("target"))
         params["switch_time"] = np.where(params["switched"], (switch_step - delay[:, 0]) * tr.dt, np.nan)
+        t = tr.t[None, :]
+        rows = np.arange(tr.n)[:, None]
 
-        shown_first = tr.during("target", "delay") & (tr.t[None, :] < switch_step[:, None])
-        shown_final = tr.from_step(switch_step) & ~shown_first
-        tr.inputs[:, :, :2] = shown_first[:, :, None] * first[:, None, :] + shown_final[:, :, None] * final[:, None, :]
-        tr.inputs[:, :, 2] = tr.during(*HOLD_SIGNAL_PERIODS)
+        # Inputs: each step is in one of 6 states, 3 x (hold signal on) + (0 no target, 1 first
+        # target, 2 final target); one (B, 6, 3) table of their values, laid out by one gather. The
+        # first target shows from target onset to the switch, the final one from the switch to the end.
+        bounds = np.stack([np.zeros(tr.n, np.int64), tr.onset("target"), switch_step, tr.onset("go"), tr.lengths,
+                           np.full(tr.n, tr.n_steps)], axis=1)
+        shown = run_rows(np.diff(bounds, axis=1), np.array([3, 4, 5, 2, 0]), 6)
+        states = np.zeros((tr.n, 6, 3))
+        on_first, on_final = np.array([0.0, 1.0, 0.0])[:, None], np.array([0.0, 0.0, 1.0])[:, None]
+        states[:, :, :2] = np.tile(on_first * first[:, None, :] + on_final * final[:, None, :], (1, 2, 1))
+        states[:, 3:, 2] = 1.0
+        lay_out(states.astype(np.float32), shown, tr.inputs)
 
-        position = self.reach(tr.periods["movement"], tr.n_steps)[:, :, None] * final[:, None, :]   # (B, T, 2)
+        # Targets: the reach covers a fraction minimum_jerk(j / n_move) of the way after j steps of
+        # movement (j clipped to [0, n_move]): one table row per j, laid out by one gather.
+        movement = tr.periods["movement"]
+        n_move = np.maximum(movement[:, 1] - movement[:, 0], 1)
+        n_rows = int(n_move.max()) + 1
+        moved = t - (movement[:, :1] - 1)                                          # (B, T) j
+        np.maximum(moved, 0, out=moved)
+        np.minimum(moved, n_move[:, None], out=moved)
+        fraction = minimum_jerk(np.arange(n_rows)[None, :] / n_move[:, None])      # (B, n_rows)
+        position = fraction[:, :, None] * final[:, None, :]                        # (B, n_rows, 2)
         if self.outputs == "position":
-            tr.targets[:] = position
+            table, index = position, moved + n_rows * rows
         else:
-            n_move = self._movement_steps(tr.periods)
-            step = np.diff(position, axis=1, prepend=0.0)
-            tr.targets[:] = step * (n_move / MINIMUM_JERK_PEAK_SPEED)[:, None, None]
+            # The step-to-step change of the position: row j > 0 is the step that reaches j; row 0 the
+            # steps where j does not change (0); row n_rows the first step (from a position of 0).
+            table = np.zeros((tr.n, n_rows + 1, 2))
+            table[:, 1:n_rows] = np.diff(position, axis=1)
+            table[:, n_rows] = position[np.arange(tr.n), moved[:, 0]] - 0.0
+            table *= (n_move / MINIMUM_JERK_PEAK_SPEED)[:, None, None]
+            index = np.empty_like(moved)
+            index[:, 0] = n_rows
+            np.multiply(moved[:, 1:], moved[:, 1:] != moved[:, :-1], out=index[:, 1:])
+            index += (n_rows + 1) * rows
+        lay_out(table.astype(np.float32), index, tr.targets)
         tr.mask[:] = 1.0
 
     @staticmethod
