@@ -66,3 +66,15 @@ def lay_out(table: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
     """
     flat = table.reshape(-1, *table.shape[2:])
     return np.take(flat, rows, axis=0, out=out, mode="clip")
+
+
+def write_periods(tr: Trials, out: np.ndarray, values: dict[str, Any], rows: np.ndarray | None = None) -> None:
+    """``out`` (B, T[, C]) = the value given for each step's period (0 for periods not named and padding).
+
+    Values as ``Trials.per_period``: a scalar, a (C,) vector or a (B, C) array (a (B,) array when
+    ``out`` is (B, T)). ``rows`` is ``table_rows(tr)``, computed here if not given.
+    """
+    table = np.zeros((tr.n, len(tr.task.period_names) + 1, *out.shape[2:]), dtype=out.dtype)
+    for name, value in values.items():
+        table[:, tr.task.period_names.index(name)] = value
+    lay_out(table, table_rows(tr) if rows is None else rows, out)
