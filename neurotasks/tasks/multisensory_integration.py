@@ -8,6 +8,8 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import check_duration, check_values
+from neurotasks.tasks._choice_targets import write_choice_targets
+from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
@@ -169,11 +171,11 @@ class MultisensoryIntegration(DecisionTask):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
-        stim = tr.during("stimulus")[:, :, None]
         modality = tr.params["modality"]
         pos, neg = rate_tuning(tr.params["rate"], self.rates.min(), self.rates.max())
         visual = (modality == VISUAL) | (modality == BOTH)
         auditory = (modality == AUDITORY) | (modality == BOTH)
         values = np.stack([pos * visual, pos * auditory, neg * visual, neg * auditory, np.ones_like(pos)], axis=1)
-        tr.inputs[:] = stim * values.astype(np.float32)[:, None, :]
-        self.write_choice_targets(tr)
+        rows = table_rows(tr)
+        write_periods(tr, tr.inputs, {"stimulus": values.astype(np.float32)}, rows)
+        write_choice_targets(tr, rows)
