@@ -8,6 +8,8 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import check_duration, check_values
+from neurotasks.tasks._choice_targets import write_choice_targets
+from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
@@ -145,10 +147,10 @@ class ContextDecision(DecisionTask):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
-        stim = tr.during("stimulus")[:, :, None]
         context = tr.params["context"]
         cue = np.stack([context == MOTION, context == COLOUR], axis=1).astype(np.float32)
         motion = modality_evidence(tr.params["motion_coherence"], tr.params["motion_direction"])
         colour = modality_evidence(tr.params["colour_coherence"], tr.params["colour_direction"])
-        tr.inputs[:] = stim * np.concatenate([cue, motion, colour], axis=1)[:, None, :]
-        self.write_choice_targets(tr)
+        rows = table_rows(tr)
+        write_periods(tr, tr.inputs, {"stimulus": np.concatenate([cue, motion, colour], axis=1)}, rows)
+        write_choice_targets(tr, rows)
