@@ -21,7 +21,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -354,9 +353,9 @@ def save_json(path: str | os.PathLike, results: dict[str, Any]) -> None:
     """Write ``results`` atomically: a temporary file in the same folder, then ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # same folder: os.replace is atomic
     try:
-        with os.fdopen(fd, "w") as handle:
+        with open(tmp, "w") as handle:
             json.dump(results, handle, indent=2, default=float)
             handle.write("\n")
         os.replace(tmp, path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -106,8 +105,7 @@ def save_atomic(model: RecurrentPPO, out: Path) -> Path:
     """Save to a temporary zip beside ``out``, then rename: no half-written model on interruption."""
     out = out if out.suffix == ".zip" else out.with_suffix(".zip")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".zip")
-    os.close(fd)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.zip")   # same folder: os.replace is atomic
     try:
         model.save(tmp)
         os.replace(tmp, out)
