@@ -9,6 +9,8 @@ import numpy as np
 
 from neurotasks.rules import ChoiceRule
 from neurotasks.task import Trials, check_duration, check_values
+from neurotasks.tasks._choice_targets import write_choice_targets, write_windowed_choice_targets
+from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration, TruncatedExponential
 
@@ -51,12 +53,12 @@ class _TwoAlternativeMotion(DecisionTask):
         coh, gt = np.meshgrid(self.coherences, [0, 1], indexing="ij")
         return {"coherence": coh.ravel(), "ground_truth": gt.ravel()}
 
-    def write_stimulus(self, tr: Trials, cue: bool = True) -> None:
-        """Evidence (and the start cue) on during the stimulus period."""
+    def write_stimulus(self, tr: Trials, cue: bool = True, rows: np.ndarray | None = None) -> None:
+        """Evidence (and the start cue) on during the stimulus period (``rows``: ``_tables.table_rows``)."""
         values = evidence(tr.params["coherence"], tr.params["ground_truth"])
         if cue:
             values = np.concatenate([values, np.ones((tr.n, 1), np.float32)], axis=1)
-        tr.inputs[:] = tr.per_period({"stimulus": values}, len(self.input_names))
+        write_periods(tr, tr.inputs, {"stimulus": values}, rows)
 
 
 class PerceptualDecision(_TwoAlternativeMotion):
@@ -142,8 +144,9 @@ class PerceptualDecision(_TwoAlternativeMotion):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
-        self.write_stimulus(tr, cue=self.stimulus == "variable")
-        self.write_choice_targets(tr)
+        rows = table_rows(tr)
+        self.write_stimulus(tr, cue=self.stimulus == "variable", rows=rows)
+        write_choice_targets(tr, rows)
 
 
 class PerceptualDecisionRT(_TwoAlternativeMotion):
@@ -218,5 +221,8 @@ class PerceptualDecisionRT(_TwoAlternativeMotion):
 
     def fill(self, tr):
         self.write_stimulus(tr)
-        window = tr.during("stimulus") & tr.from_step(tr.onset("stimulus") + tr.steps(self.response_delay))
-        self.write_choice_targets(tr, high=self.high, decision_mask=window)
+        # The target window: from response_delay after stimulus onset to the end of the stimulus.
+        stimulus = tr.periods["stimulus"]
+        window = stimulus.copy()
+        np.minimum(stimulus[:, 0] + tr.steps(self.response_delay), stimulus[:, 1], out=window[:, 0])
+        write_windowed_choice_targets(tr, tr.periods["fixation"][:, 1], window, high=self.high)
