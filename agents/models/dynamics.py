@@ -1,15 +1,16 @@
 """The fused recurrence of the E/I rate RNN: forward Euler loop and hand-written BPTT.
 
-    x_t = (1 - α) x_{t-1} + α W r_{t-1} + d_t,     r_t = f(x_t),     t = 1..T
+    x_t = (1 - α) x_{t-1} + α (W r_{t-1} + b_rec + W_in u_t) + sqrt(2α) σ ξ_t,   r_t = f(x_t),   z_t = W_out r_t + b_out
 
-where ``d_t = α (W_in u_t + b_rec) + sqrt(2α) σ ξ_t`` (the "drive") is computed for all steps at once
-by the caller, and ``W`` is the *effective* recurrent matrix (after masks, rectification and signs).
+for t = 1..T, with the *effective* weights (after masks, rectification and signs, which stay
+with autograd: they are cheap). The input drive of all steps is one matrix product before the
+loop and the readout one after it.
 
 A plain autograd loop records ~10 graph nodes per time step and replays them one by one; on a
 2-core CPU that costs several times the matrix products themselves. Here the forward pass is a
 raw loop over preallocated buffers (one ``addmm``, one axpy and one nonlinearity per step) and the
 backward pass is the BPTT recursion written out (one ``mm`` and three element-wise ops per step).
-Weight gradients are formed after the loop as a single large matrix product over all steps.
+Weight gradients are formed after the loop as single large matrix products over all steps.
 
 The backward pass propagates exactly ∂L/∂x_t, which is what pycog's vanishing-gradient
 regulariser Ω (Pascanu et al. 2013; Song et al. 2016, Eqs 22-25) needs:
@@ -69,22 +70,48 @@ NONLINEARITIES: dict[str, tuple[Callable[..., torch.Tensor], Callable[[torch.Ten
 }
 
 
-class Recurrence(torch.autograd.Function):
-    """Autograd node of the whole Euler loop. Inputs: drive (T, B, N), W (N, N), x0 (N,), alpha (N,)
-    (not differentiated), nonlinearity name, OmegaTerm or None. Output: rates (T, B, N), time-major."""
+class RateNetwork(torch.autograd.Function):
+    """Autograd node of the whole network run: input projection, noise, Euler loop and readout.
+
+    Inputs: ``inputs`` (T, B, n_in) time-major; the *effective* weights ``w_in`` (N, n_in), ``b_rec`` (N,),
+    ``w_rec`` (N, N), ``x0`` (N,), ``w_out`` (n_out, N), ``b_out`` (n_out,); ``alpha`` (N,) = dt/τ;
+    ``noise_sd`` (N,) per-step noise sd or None; a ``generator``; the nonlinearity's name; an
+    :class:`OmegaTerm` or None. Outputs: z (T, B, n_out) and rates (T, B, N), time-major.
+
+    Everything the loop needs is written straight into preallocated buffers: the noise is drawn
+    into the state buffer and the input projection of all steps is added to it by one product;
+    in the backward pass the readout's gradient is written straight into the δ buffer.
+    """
 
     @staticmethod
-    def forward(ctx, drive: torch.Tensor, w: torch.Tensor, x0: torch.Tensor, alpha: torch.Tensor,
-                nonlinearity: str, omega: OmegaTerm | None) -> torch.Tensor:
+    def forward(ctx, inputs: torch.Tensor, w_in: torch.Tensor, b_rec: torch.Tensor, w_rec: torch.Tensor,
+                x0: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor, alpha: torch.Tensor,
+                noise_sd: torch.Tensor | None, generator: torch.Generator | None, nonlinearity: str,
+                omega: OmegaTerm | None) -> tuple[torch.Tensor, torch.Tensor]:
+        ctx.set_materialize_grads(False)
         f = NONLINEARITIES[nonlinearity][0]
-        n_steps, batch, n = drive.shape
-        states = drive.new_empty((n_steps + 1, batch, n))
-        rates = drive.new_empty((n_steps + 1, batch, n))
+        n_steps, batch, n_in = inputs.shape
+        n = w_rec.shape[0]
+        states = inputs.new_empty((n_steps + 1, batch, n))
+        rates = inputs.new_empty((n_steps + 1, batch, n))
+        body = states[1:].view(n_steps * batch, n)
+        u = inputs.reshape(n_steps * batch, n_in)
+        w_in_scaled_t = (alpha[:, None] * w_in).t()
+        if noise_sd is not None:
+            sd, sd_scalar = _uniform(noise_sd)
+            if sd_scalar is not None:
+                body.normal_(0.0, sd_scalar, generator=generator)
+            else:
+                body.normal_(0.0, 1.0, generator=generator).mul_(sd)
+            body.addmm_(u, w_in_scaled_t)
+        else:
+            torch.mm(u, w_in_scaled_t, out=body)
+        if b_rec.requires_grad or bool(torch.any(b_rec != 0)):
+            body.add_(alpha * b_rec)
         states[0] = x0
-        states[1:] = drive
         f(states[0], out=rates[0])
-        w_scaled_t = (alpha[:, None] * w).t().contiguous()          # (α W)^T: x += r (αW)^T
-        leak, leak_scalar = _leak(alpha)
+        w_scaled_t = (alpha[:, None] * w_rec).t().contiguous()        # (α W)^T: x += r (αW)^T
+        leak, leak_scalar = _uniform(1.0 - alpha)
         xs, rs = states.unbind(0), rates.unbind(0)
         for t in range(n_steps):
             x = xs[t + 1].addmm_(rs[t], w_scaled_t)
@@ -93,29 +120,42 @@ class Recurrence(torch.autograd.Function):
             else:
                 x.addcmul_(xs[t], leak)
             f(x, out=rs[t + 1])
-        ctx.nonlinearity = nonlinearity
-        ctx.omega = omega
-        ctx.save_for_backward(w, alpha)
+        outputs = torch.addmm(b_out, rates[1:].view(n_steps * batch, n), w_out.t()).view(n_steps, batch, -1)
+        ctx.nonlinearity, ctx.omega = nonlinearity, omega
+        ctx.save_for_backward(inputs, w_in, w_rec, w_out, alpha)
         ctx.states, ctx.rates = states, rates
-        return rates[1:]
+        return outputs, rates[1:]
 
     @staticmethod
-    def backward(ctx, grad_rates: torch.Tensor):
-        w, alpha = ctx.saved_tensors
+    def backward(ctx, grad_outputs: torch.Tensor | None, grad_rates: torch.Tensor | None):
+        inputs, w_in, w_rec, w_out, alpha = ctx.saved_tensors
         states, rates = ctx.states, ctx.rates
         omega: OmegaTerm | None = ctx.omega
-        n_steps, batch, n = grad_rates.shape
-        fprime = NONLINEARITIES[ctx.nonlinearity][1](states)         # (T+1, B, N) f'(x_t)
-        w_scaled = (alpha[:, None] * w).contiguous()                  # row vector δ -> (α δ) W
-        leak, leak_scalar = _leak(alpha)
-        grad_rates = grad_rates.contiguous()
+        n_steps, batch, n = rates.shape[0] - 1, rates.shape[1], rates.shape[2]
+        flat = n_steps * batch
+        if ctx.nonlinearity == "relu":
+            fprime = torch.gt(rates, 0.0, out=torch.empty_like(rates))  # f'(x_t) = 1 where r_t > 0
+        else:
+            fprime = NONLINEARITIES[ctx.nonlinearity][1](states)
+        w_scaled = (alpha[:, None] * w_rec).contiguous()              # row vector δ -> (α δ) W
+        leak, leak_scalar = _uniform(1.0 - alpha)
 
-        # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t, three ops per step;
-        # the buffer starts as ∂L/∂r (0 for x_0, which feeds no readout) and is updated in place.
+        # ∂L/∂r_t for t = 1..T, written straight into the δ buffer; x_0 feeds no readout.
         deltas = states.new_empty((n_steps + 1, batch, n))            # δ_t = ∂L/∂x_t, t = 0..T
+        body = deltas[1:].view(flat, n)
+        grad_z = None
+        if grad_outputs is not None:
+            grad_z = grad_outputs.reshape(flat, -1)
+            torch.mm(grad_z, w_out, out=body)
+        else:
+            body.zero_()
+        if grad_rates is not None:
+            body.add_(grad_rates.reshape(flat, n))
+        need_omega = omega is not None and omega.weight != 0.0
+        grad_r = body.clone() if need_omega else None
         deltas[0] = 0.0
-        deltas[1:] = grad_rates
         deltas[-1].mul_(fprime[-1])
+        # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t: three ops per step, in place.
         d, g = deltas.unbind(0), fprime.unbind(0)
         for t in range(n_steps, 0, -1):
             prev = d[t - 1].addmm_(d[t], w_scaled)
@@ -124,64 +164,85 @@ class Recurrence(torch.autograd.Function):
                 prev.add_(d[t], alpha=leak_scalar)
             else:
                 prev.addcmul_(d[t], leak)
-        grad_drive = deltas[1:]
-        presyn = rates[:-1]
-        if omega is not None and omega.weight != 0.0:
-            # v_t = δ_{t-1} - f'(x_{t-1}) ⊙ ∂L/∂r_{t-1}, the part of δ_{t-1} propagated from step t
-            vs = deltas[:-1].clone()
-            vs[1:].addcmul_(grad_rates[:-1], fprime[1:-1], value=-1.0)
-            value, h = _omega_and_h(grad_drive, vs, fprime[:-1])
-            omega.value, omega.n_valid = value[0], value[1]
-            presyn = torch.add(presyn, h, alpha=omega.weight)
+
+        presyn = rates[:-1].reshape(flat, n)
+        if need_omega:
+            value, n_valid, presyn = _omega(deltas, fprime, grad_r.view(n_steps, batch, n), rates[:-1], omega.weight)
+            omega.value, omega.n_valid = value, n_valid
+            presyn = presyn.view(flat, n)
         elif omega is not None:
             omega.value, omega.n_valid = float("nan"), 0
-        grad_w = None
-        if ctx.needs_input_grad[1]:
-            grad_w = grad_drive.reshape(-1, n).t().mm(presyn.reshape(-1, n)).mul_(alpha[:, None])
-        grad_x0 = deltas[0].sum(0) if ctx.needs_input_grad[2] else None
-        return grad_drive, grad_w, grad_x0, None, None, None
+        needs = ctx.needs_input_grad
+        grad_inputs = grad_w_in = grad_b_rec = grad_w_rec = grad_x0 = grad_w_out = grad_b_out = None
+        if needs[0]:
+            grad_inputs = body.mm(alpha[:, None] * w_in).view(n_steps, batch, -1)
+        if needs[1]:
+            grad_w_in = body.t().mm(inputs.reshape(flat, -1)).mul_(alpha[:, None])
+        if needs[2]:
+            grad_b_rec = body.sum(0).mul_(alpha)
+        if needs[3]:
+            grad_w_rec = body.t().mm(presyn).mul_(alpha[:, None])
+        if needs[4]:
+            grad_x0 = deltas[0].sum(0)
+        if grad_z is not None:
+            if needs[5]:
+                grad_w_out = grad_z.t().mm(rates[1:].reshape(flat, n))
+            if needs[6]:
+                grad_b_out = grad_z.sum(0)
+        return (grad_inputs, grad_w_in, grad_b_rec, grad_w_rec, grad_x0, grad_w_out, grad_b_out,
+                None, None, None, None, None)
 
 
-def _leak(alpha: torch.Tensor) -> tuple[torch.Tensor, float | None]:
-    """(1 - α) as a tensor, and as a float when every unit shares one time constant (faster ops)."""
-    leak = 1.0 - alpha
-    first = float(leak[0])
-    if bool(torch.all(leak == leak[0])):
-        return leak, first
-    return leak, None
+def _uniform(values: torch.Tensor) -> tuple[torch.Tensor, float | None]:
+    """A per-unit tensor, and the same as a float when all units share it (scalar ops are faster)."""
+    first = float(values[0])
+    return values, (first if bool(torch.all(values == first)) else None)
 
 
-def _omega_and_h(deltas: torch.Tensor, vs: torch.Tensor, fprime_prev: torch.Tensor
-                 ) -> tuple[tuple[float, int], torch.Tensor]:
-    """Ω's value and h_t such that ∂Ω/∂W_ij = α_i Σ_t,b δ_{t,i} h_{t,j} (δ and x held constant)."""
-    num = vs.square().sum(-1)                                          # (T, B)
-    den = deltas.square().sum(-1)
+def _omega(deltas: torch.Tensor, fprime: torch.Tensor, grad_r: torch.Tensor, rates_prev: torch.Tensor,
+           weight: float) -> tuple[float, int, torch.Tensor]:
+    """Ω, the number of (t, trial) terms in it, and ``r_{t-1} + weight · h_t``, h_t such that
+    ∂Ω/∂W_ij = α_i Σ_t,b δ_{t,i} h_{t,j} (δ and x held constant)."""
+    n_steps = deltas.shape[0] - 1
+    # v_t = δ_{t-1} - f'(x_{t-1}) ⊙ ∂L/∂r_{t-1}: the part of δ_{t-1} propagated from step t
+    vs = torch.empty_like(deltas[1:])
+    vs[0] = deltas[0]
+    if n_steps > 1:
+        torch.addcmul(deltas[1:-1], grad_r[:-1], fprime[1:-1], value=-1.0, out=vs[1:])
+    num = torch.linalg.vector_norm(vs, dim=-1).square_()               # (T, B)
+    den = torch.linalg.vector_norm(deltas[1:], dim=-1).square_()
     valid = den >= OMEGA_BOUND
     n_valid = int(valid.sum())
     if n_valid == 0:
-        return (0.0, 0), torch.zeros_like(vs)
+        return 0.0, 0, rates_prev
     safe_den = torch.where(valid, den, torch.ones_like(den))
     excess = torch.where(valid, num / safe_den - 1.0, torch.zeros_like(den))
     value = float(excess.square().sum()) / n_valid
-    coef = 4.0 * excess / (safe_den * n_valid)                         # dΩ/d|v|² · 2
-    h = vs * fprime_prev * coef[..., None]
-    return (value if math.isfinite(value) else float("nan"), n_valid), h
+    coef = (4.0 * weight / n_valid) * excess / safe_den                # weight · dΩ/d|v|² · 2
+    presyn = torch.addcmul(rates_prev, vs.mul_(fprime[:-1]), coef[..., None])
+    return (value if math.isfinite(value) else float("nan")), n_valid, presyn
 
 
-def reference_rates(drive: torch.Tensor, w: torch.Tensor, x0: torch.Tensor, alpha: torch.Tensor,
-                    nonlinearity: str = "relu") -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The same recurrence as a plain autograd loop (slow; for tests). Returns rates (T, B, N) and
-    the list of states x_0..x_T (each (B, N), part of the graph)."""
+def reference_forward(inputs: torch.Tensor, w_in: torch.Tensor, b_rec: torch.Tensor, w_rec: torch.Tensor,
+                      x0: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor, alpha: torch.Tensor,
+                      noise: torch.Tensor | None = None, nonlinearity: str = "relu"
+                      ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """The same network as a plain autograd loop (slow; for tests and comparison). ``inputs`` (T, B, n_in),
+    ``noise`` (T, B, N) already scaled. Returns outputs (T, B, n_out), rates (T, B, N) and the states
+    x_0..x_T (each (B, N), part of the graph)."""
     f = NONLINEARITIES[nonlinearity][0]
-    x = x0.expand(drive.shape[1], -1)
+    x = x0.expand(inputs.shape[1], -1)
     states, rates = [x], []
     r = f(x)
-    for t in range(drive.shape[0]):
-        x = (1 - alpha) * x + alpha * (r @ w.t()) + drive[t]
+    for t in range(inputs.shape[0]):
+        x = (1 - alpha) * x + alpha * (r @ w_rec.t() + b_rec + inputs[t] @ w_in.t())
+        if noise is not None:
+            x = x + noise[t]
         r = f(x)
         states.append(x)
         rates.append(r)
-    return torch.stack(rates), states
+    rates_t = torch.stack(rates)
+    return rates_t @ w_out.t() + b_out, rates_t, states
 
 
 def reference_omega(states: list[torch.Tensor], deltas: list[torch.Tensor], w: torch.Tensor, alpha: torch.Tensor,

@@ -28,7 +28,7 @@ from torch import nn
 
 from agents.models import init as initialisation
 from agents.models import masks as masks_lib
-from agents.models.dynamics import NONLINEARITIES, OmegaTerm, Recurrence
+from agents.models.dynamics import NONLINEARITIES, OmegaTerm, RateNetwork
 
 POSITIVITY = ("rectify", "abs")
 READOUTS = ("excitatory", "all")
@@ -201,13 +201,10 @@ class EIRNN(nn.Module):
             raise ValueError("inputs contain NaN or Inf values")
         alpha = self.alpha(dt)
         w_in, w_rec, w_out = self.weights()
-        u = inputs.to(w_in.dtype).transpose(0, 1)                              # (T, B, n_in)
-        drive = torch.nn.functional.linear(u, w_in, self.b_rec) * alpha       # (T, B, N), all steps in one product
-        if noise and self.sigma_rec > 0:
-            xi = torch.randn(drive.shape, generator=generator, device=drive.device, dtype=drive.dtype)
-            drive = drive + xi * (torch.sqrt(2.0 * alpha) * self.sigma_rec)
-        rates = Recurrence.apply(drive.contiguous(), w_rec, self.x0, alpha, self.nonlinearity, omega)
-        outputs = torch.nn.functional.linear(rates, w_out, self.b_out)        # (T, B, n_out)
+        u = inputs.to(w_in.dtype).transpose(0, 1).contiguous()               # (T, B, n_in), time-major
+        noise_sd = torch.sqrt(2.0 * alpha) * self.sigma_rec if noise and self.sigma_rec > 0 else None
+        outputs, rates = RateNetwork.apply(u, w_in, self.b_rec, w_rec, self.x0, w_out, self.b_out, alpha, noise_sd,
+                                           generator, self.nonlinearity, omega)
         return outputs.transpose(0, 1), rates.transpose(0, 1)
 
     def extra_repr(self) -> str:
