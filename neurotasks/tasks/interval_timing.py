@@ -16,6 +16,7 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import Task, Trials, check_duration
+from neurotasks.tasks._tables import lay_out, run_rows
 from neurotasks.timing import Duration, Uniform
 from neurotasks.timing_rule import TimingRule
 
@@ -102,21 +103,34 @@ class _IntervalTimingTask(Task):
         past_target = (np.maximum(1, np.rint(target / self.dt)) + 1) * self.dt
         return np.maximum(self.production_factor * target, past_target)
 
-    def pulse(self, tr: Trials, onset: np.ndarray, period: str) -> np.ndarray:
-        """(B, T) bool: a ``pulse_width`` pulse from step ``onset``, clipped to ``period``."""
+    def pulse_end(self, tr: Trials, period: str) -> np.ndarray:
+        """(B,) end step of the ``pulse_width`` pulse at the onset of ``period`` (clipped to the period)."""
         width = max(1, int(tr.steps(self.pulse_width)))
-        return (tr.t >= onset[:, None]) & (tr.t < onset[:, None] + width) & tr.during(period)
+        span = tr.periods[period]
+        return np.minimum(span[:, 0] + width, span[:, 1])
 
     def write_production(self, tr: Trials) -> None:
-        """Set pulse, ramp target (mask 1 on the whole trial), and gt = 1 on the on-time step."""
+        """Ramp target (mask 1 on the whole trial), and gt = 1 on the on-time step.
+
+        The ramp (t - Set) / target_steps, computed in float64 on (B, T) and floored at 0 so it
+        is 0 before Set (the padding, where it runs on, is cleared by the base class).
+        """
         set_onset = tr.onset("production")
-        tr.inputs[:, :, tr.channel("set")] = self.pulse(tr, set_onset, "production")
         target_steps = np.maximum(1, tr.steps(tr.params["target_interval"]))
-        production = tr.during("production")
-        ramp = (tr.t[None, :] - set_onset[:, None]) / target_steps[:, None]
-        tr.targets[:, :, 0] = np.where(production, ramp, 0.0)
-        tr.mask[:, :, 0] = 1.0
-        tr.gt[:] = production & (tr.t[None, :] == (set_onset + target_steps)[:, None])
+        ramp = np.subtract(tr.t[None, :], set_onset[:, None])
+        np.maximum(ramp / target_steps[:, None], 0.0, out=tr.targets.reshape(tr.n, tr.n_steps))
+        tr.mask[:] = 1.0
+        on_time = set_onset + target_steps
+        hit = np.flatnonzero(on_time < tr.lengths)                  # the on-time step is in the production period
+        tr.gt[hit, on_time[hit]] = 1
+
+    def lay_out_inputs(self, tr: Trials, bounds: list[np.ndarray], values: np.ndarray) -> None:
+        """Inputs as runs: ``values[:, k]`` (B, K, n_in) from ``bounds[k]`` to ``bounds[k + 1]`` (steps),
+        the last run to the trial's end, and 0 on the padding."""
+        ends = np.stack([*bounds, tr.lengths, np.full(tr.n, tr.n_steps)], axis=1)
+        table = np.zeros((tr.n, values.shape[1] + 1, values.shape[2]), dtype=np.float32)
+        table[:, :-1] = values
+        lay_out(table, run_rows(np.diff(ends, axis=1), np.arange(table.shape[1]), table.shape[1]), tr.inputs)
 
 
 class ReadySetGo(_IntervalTimingTask):
@@ -215,8 +229,14 @@ class ReadySetGo(_IntervalTimingTask):
         return {"interval": interval.ravel(), "gain": gain.ravel()}
 
     def fill(self, tr):
-        tr.inputs[:, :, tr.channel("ready")] = self.pulse(tr, tr.onset("ready_set"), "ready_set")
-        tr.inputs[:, :, tr.channel("gain")] = tr.from_step(np.zeros(tr.n, dtype=np.int64)) * tr.params["gain"][:, None]
+        # Runs: fixation, Ready pulse, rest of ready_set, Set pulse, rest of production; gain throughout.
+        values = np.zeros((tr.n, 5, 3), dtype=np.float32)
+        values[:, 1, tr.channel("ready")] = 1.0
+        values[:, 3, tr.channel("set")] = 1.0
+        values[:, :, tr.channel("gain")] = tr.params["gain"][:, None]
+        bounds = [np.zeros(tr.n, np.int64), tr.onset("ready_set"), self.pulse_end(tr, "ready_set"),
+                  tr.onset("production"), self.pulse_end(tr, "production")]
+        self.lay_out_inputs(tr, bounds, values)
         self.write_production(tr)
 
 
@@ -307,7 +327,10 @@ class CueSetGo(_IntervalTimingTask):
         return {"interval": self.intervals.copy()}
 
     def fill(self, tr):
-        cued = tr.params["interval"][:, None] == self.intervals[None, :]           # (B, n_intervals)
-        trial = tr.from_step(np.zeros(tr.n, dtype=np.int64))                      # (B, T)
-        tr.inputs[:, :, :len(self.intervals)] = trial[:, :, None] * cued[:, None, :]
+        # Runs: cue alone, Set pulse, rest of production; the cue throughout.
+        values = np.zeros((tr.n, 3, len(self.input_names)), dtype=np.float32)
+        values[:, :, :len(self.intervals)] = (tr.params["interval"][:, None] == self.intervals[None, :])[:, None, :]
+        values[:, 1, tr.channel("set")] = 1.0
+        bounds = [np.zeros(tr.n, np.int64), tr.onset("production"), self.pulse_end(tr, "production")]
+        self.lay_out_inputs(tr, bounds, values)
         self.write_production(tr)
