@@ -97,6 +97,26 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def save_weights(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """A model's state dict to a safetensors file, atomically."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    write_atomic(path, lambda tmp: save_file(tensors, tmp))
+
+
+def save_model(run_path: str | os.PathLike, model: Any, extra_config: dict[str, Any] | None = None) -> None:
+    """Write a model into a run folder (config.json's "model" entry and model.safetensors), e.g. to
+    share a network trained by other means; ``extra_config`` adds entries such as ``{"task": {...}}``."""
+    run_path = Path(run_path)
+    config_path = run_path / CONFIG
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config.update(extra_config or {})
+    config["model"] = model.config
+    write_json_atomic(config_path, config)
+    save_weights(run_path / WEIGHTS, model.state_dict())
+
+
 # ---------------------------------------------------------------------- reading
 class RunDir:
     """A run folder. Reading is lazy; missing or corrupt files raise errors naming the file."""

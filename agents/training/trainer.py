@@ -250,10 +250,7 @@ class Trainer:
         runs.write_history_atomic(self.out / runs.HISTORY, self.history)
 
     def _save_weights(self, state: Mapping[str, torch.Tensor]) -> None:
-        from safetensors.torch import save_file
-
-        tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-        runs.write_atomic(self.out / runs.WEIGHTS, lambda tmp: save_file(tensors, tmp))
+        runs.save_weights(self.out / runs.WEIGHTS, dict(state))
 
     # ---------------------------------------------------------------- validation
     def validation_batch(self, rng: np.random.Generator):
