@@ -19,7 +19,8 @@ ACCEPTS_EXTRA = True
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=help_text + ". Without options: the paper's network and criterion.",
+    p = sub.add_parser(name, help=help_text,
+                       description=help_text + ". Without options: the paper's network, to the paper's criterion.",
                        epilog="Task arguments: key=value after the task id (see `neurotasks list`).")
     p.add_argument("task_id", metavar="ID", help="task id, e.g. PerceptualDecision-v0")
     p.add_argument("--out", help="run folder (default runs/<ID>-<YYYYmmdd-HHMMSS>); an existing run is resumed")
