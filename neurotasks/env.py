@@ -47,6 +47,20 @@ def resolve_task(task: str | Task, task_kwargs: dict[str, Any]) -> Task:
     return make_task(task, **task_kwargs)
 
 
+#: Steps of trials an environment keeps drawn ahead (sets the default ``trial_chunk``).
+CHUNK_STEPS = 2048
+
+
+def default_trial_chunk(task: Task) -> int:
+    """Trials per ``task.trials`` call: about CHUNK_STEPS steps' worth, between 4 and 64.
+
+    Derived from the task alone (a fixed-seed probe of its trial lengths), so a single env and
+    every sub-environment of a vector env of the same task draw identical chunks.
+    """
+    mean_steps = float(task.trials(32, 0).lengths.mean())
+    return int(np.clip(CHUNK_STEPS // max(mean_steps, 1.0), 4, 64))
+
+
 def check_env_options(task: Task, trials_per_episode: int | None, rewards: Mapping[str, float] | None,
                       render_mode: str | None, trial_chunk: int) -> dict[str, float]:
     """Validate the environment's own arguments; returns the full rewards table."""
@@ -116,7 +130,8 @@ class TaskEnv(gym.Env):
         rewards: overrides of the task's reward table, e.g. ``{"abort": -1.0}``.
         render_mode: None, ``"rgb_array"`` (a raster of the current trial) or ``"ansi"``.
         trial_chunk: trials drawn per ``task.trials`` call (the env's trials are the rows of
-            ``task.trials(trial_chunk, env.np_random)``, then of the next call, and so on).
+            ``task.trials(trial_chunk, env.np_random)``, then of the next call, and so on);
+            default: about 2048 steps' worth (see ``default_trial_chunk``).
         **task_kwargs: arguments of the task (``dt``, ``coherences``...).
 
     Observation: ``Box(float32, (n_in,))``, the task's input channels. Action: ``Discrete(1 +
@@ -130,8 +145,10 @@ class TaskEnv(gym.Env):
 
     def __init__(self, task: str | Task = "PerceptualDecision-v0", *, trials_per_episode: int | None = 1,
                  rewards: Mapping[str, float] | None = None, render_mode: str | None = None,
-                 trial_chunk: int = 16, **task_kwargs: Any) -> None:
+                 trial_chunk: int | None = None, **task_kwargs: Any) -> None:
         self.task = resolve_task(task, task_kwargs)
+        if trial_chunk is None:
+            trial_chunk = default_trial_chunk(self.task)
         self.rewards = check_env_options(self.task, trials_per_episode, rewards, render_mode, trial_chunk)
         self.trials_per_episode = trials_per_episode
         self.render_mode = render_mode
@@ -139,6 +156,7 @@ class TaskEnv(gym.Env):
         self.observation_space, self.action_space = make_spaces(self.task)
         self._rule = self.task.rule
         self._tabulate = self._rule.stateless and isinstance(self.action_space, spaces.Discrete)
+        self._n_actions = self.action_space.n if isinstance(self.action_space, spaces.Discrete) else 0
         self._period_names = self.task.period_names
         self._batch = None
         self._episode_over = True
@@ -159,12 +177,17 @@ class TaskEnv(gym.Env):
         if self._tabulate:
             self._reward_at = self._outcomes["reward"][k].tolist()   # [t][action] Python floats
             self._done_at = self._outcomes["done"][k].tolist()
-        self._length = int(self._batch.lengths[k])
+        length = self._length = int(self._batch.lengths[k])
         self._inputs = self._batch.inputs[k]
         self._targets = self._batch.targets[k]
         self._mask = self._batch.mask[k]
-        self._gt = self._batch.gt[k]
-        self._periods = self._period_index[k]
+        # Per-step values as Python lists, made once per trial so a step is a few look-ups. The
+        # arrays handed out are rows of private copies: fresh for the caller, never read back.
+        self._obs_rows = list(self._inputs[:length].copy())
+        self._target_rows = list(self._targets[:length].copy())
+        self._mask_rows = list(self._mask[:length].copy())
+        self._gt_list = self._batch.gt[k, :length].tolist()
+        self._period_list = [self._period_names[i] for i in self._period_index[k, :length].tolist()]
         self._acc = self._rule.new_accumulator(1)
         self._t = 0
 
@@ -183,14 +206,15 @@ class TaskEnv(gym.Env):
         self._n_trials = 0
         self._episode_over = False
         self._next_trial()
-        return self._inputs[0].copy(), {}
+        return self._obs_rows[0], {}
 
     def step(self, action):
         if self._batch is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if self._episode_over:
             raise gym.error.ResetNeeded("the episode is over (terminated); call reset() before step() again")
-        action = check_action(self.action_space, action)
+        if not (type(action) is int and 0 <= action < self._n_actions):   # fast path for plain ints
+            action = check_action(self.action_space, action)
         t = self._t
         if self._tabulate:
             reward, done = self._reward_at[t][action], self._done_at[t][action]
@@ -200,10 +224,10 @@ class TaskEnv(gym.Env):
                                   self._mask[t:t + 1], self.rewards, self.task.dt)
             reward, done = float(res["reward"][0]), bool(res["done"][0])
         info: dict[str, Any] = {
-            "target": self._targets[t].copy(),
-            "gt": int(self._gt[t]),
-            "mask": self._mask[t].copy(),
-            "period": self._period_names[self._periods[t]],
+            "target": self._target_rows[t],
+            "gt": self._gt_list[t],
+            "mask": self._mask_rows[t],
+            "period": self._period_list[t],
         }
         terminated = False
         if done:
@@ -216,13 +240,13 @@ class TaskEnv(gym.Env):
             if self.trials_per_episode is not None and self._n_trials >= self.trials_per_episode:
                 terminated = True
                 self._episode_over = True
-                obs = self._inputs[min(t + 1, self._length - 1)].copy()
+                obs = self._obs_rows[min(t + 1, self._length - 1)]
             else:
                 self._next_trial()
-                obs = self._inputs[0].copy()
+                obs = self._obs_rows[0]
         else:
             self._t = t + 1
-            obs = self._inputs[t + 1].copy()
+            obs = self._obs_rows[t + 1]
         return obs, reward, terminated, False, info
 
     def render(self):

@@ -152,7 +152,7 @@ def run_trial(env, actions_by_period):
     env.reset(seed=0)
     total, t = 0.0, 0
     while True:
-        period = env.unwrapped.task.period_names[env.unwrapped._periods[env.unwrapped._t]]
+        period = env.unwrapped._period_list[env.unwrapped._t]
         _, reward, terminated, _, info = env.step(actions_by_period(period, t))
         total += reward
         t += 1
