@@ -156,7 +156,7 @@ class TaskVectorEnv(VectorEnv):
             raise gym.error.ResetNeeded("call reset() before step()")
         actions = np.asarray(actions)
         self._check_actions(actions)
-        n, env, t = self.num_envs, self._env, self._t
+        n, t = self.num_envs, self._t
         position = self._start + t
         target, mask = self._at("targets", position), self._at("mask", position)
         res = self._rule.step(self._current, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
