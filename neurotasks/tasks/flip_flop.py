@@ -102,9 +102,10 @@ class FlipFlop(Task):
         n, n_steps, n_bits = shape = (tr.n, tr.n_steps, self.n_bits)
         w = self.pulse_steps
         step = np.repeat(np.arange(n_steps, dtype=np.int32), n_bits).reshape(n_steps, n_bits)   # (T, n)
-        candidate = tr.rng.random(shape) < self.pulse_rate * self.dt / 1000.0
+        uniform = tr.rng.random(shape)
+        candidate = uniform < self.pulse_rate * self.dt / 1000.0
         candidate.reshape(n, -1)[:] &= np.arange(n_steps * n_bits) < (tr.lengths * n_bits)[:, None]  # not on padding
-        negative = tr.rng.random(shape) < 0.5
+        negative = tr.rng.random(out=uniform) < 0.5                                # the next draws, same buffer
 
         # Drop a candidate if another candidate of its channel started in the w - 1 steps before:
         # count[:, t] candidates before step t, compared with the count w - 1 steps earlier.
