@@ -87,6 +87,8 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        return _json_safe(value.tolist())
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             value = value.item()

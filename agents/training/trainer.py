@@ -165,15 +165,15 @@ class Trainer:
         self.criterion, self.device, self.quiet, self.tensorboard = criterion, device, quiet, tensorboard
         is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
         self.show_bar = (not quiet and sys.stderr.isatty() and not is_ci) if progress is None else bool(progress)
+        self.model = EIRNN(**model_cfg).to(device)
         self.config = _normalise({
             "task": {"id": task.id, "kwargs": dict(task.kwargs)},
-            "model": model_cfg,
+            "model": self.model.config,
             "trainer": settings.to_dict(),
             "preset": preset_name,
             "seed": self.seed,
             "criterion": _criterion_dict(criterion),
         })
-        self.model = EIRNN(**model_cfg).to(device)
         self.optimizer = make_optimizer(self.model, settings)
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(_seed_int(seed, 3))
@@ -236,6 +236,7 @@ class Trainer:
         self.history, self.best, self.reached = ckpt["history"], ckpt["best"], ckpt["reached"]
         self.next_validation = ckpt["next_validation"]
         self.step.bad_total = ckpt.get("bad_total", 0)
+        self._train_losses, self._omegas = list(ckpt["train_losses"]), list(ckpt["omegas"])
 
     def _save_checkpoint(self) -> None:
         ckpt = {
@@ -244,7 +245,7 @@ class Trainer:
             "train_rng": self.train_rng.bit_generator.state, "val_rng": self.val_rng.bit_generator.state,
             "updates": self.updates, "trials": self.trials, "wall_s": self.wall_s, "history": self.history,
             "best": self.best, "reached": self.reached, "next_validation": self.next_validation,
-            "bad_total": self.step.bad_total,
+            "bad_total": self.step.bad_total, "train_losses": list(self._train_losses), "omegas": list(self._omegas),
         }
         runs.write_atomic(self.out / runs.CHECKPOINT, lambda tmp: torch.save(ckpt, tmp))
         runs.write_history_atomic(self.out / runs.HISTORY, self.history)
