@@ -65,19 +65,60 @@ class Trials:
         self.mask = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
         self.gt = np.zeros((self.n, self.n_steps), dtype=np.int64)
         self.extras: dict[str, np.ndarray] = {}
-        self._period_index: np.ndarray | None = None
+        self._table_rows: np.ndarray | None = None
+
+    # Piecewise-constant signals are written from small per-trial tables: a (B, K[, C]) table
+    # of values is laid out over time by ONE gather with a (B, T) index of table rows, and that
+    # index comes from np.repeat of each run's row by its length (one pass over (B, T)).
+    @staticmethod
+    def runs(counts: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+        """(B, T) index into a (B, n_rows, ...) table flattened over its first two axes.
+
+        Trial b is a run of ``counts[b, 0]`` steps on row ``rows[..., 0]``, then ``counts[b, 1]``
+        steps on row ``rows[..., 1]``, ...; ``rows`` is (S,) or (B, S), ``counts`` (B, S), and
+        every trial's counts add up to the same T.
+        """
+        n = counts.shape[0]
+        flat = (np.asarray(rows, dtype=np.intp) + n_rows * np.arange(n, dtype=np.intp)[:, None]).ravel()
+        return np.repeat(flat, counts.ravel()).reshape(n, -1)
+
+    @staticmethod
+    def lay_out(table: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write ``table`` (B, K[, C]) over time into ``out`` (B, T[, C]): out[b, t] = table[rows[b, t]]
+        (``rows`` indexes the table flattened over (B, K); ``out`` C-contiguous, same dtype)."""
+        flat = table.reshape(-1, *table.shape[2:])
+        return np.take(flat, rows, axis=0, out=out, mode="clip")   # "clip": rows are in range; no buffering
+
+    @property
+    def period_steps(self) -> np.ndarray:
+        """(B, P + 1) steps of each period in ``period_names`` order, then of the padding."""
+        counts = np.empty((self.n, len(self.task.period_names) + 1), dtype=np.intp)
+        for j, name in enumerate(self.task.period_names):
+            span = self.periods[name]
+            np.subtract(span[:, 1], span[:, 0], out=counts[:, j])
+        np.subtract(self.n_steps, self.lengths, out=counts[:, -1])
+        return counts
+
+    @property
+    def table_rows(self) -> np.ndarray:
+        """(B, T) index of each step's row in a ``period_table`` flattened over (B, P + 1). Cached."""
+        if self._table_rows is None:
+            n_rows = len(self.task.period_names) + 1
+            self._table_rows = self.runs(self.period_steps, np.arange(n_rows), n_rows)
+        return self._table_rows
 
     @property
     def period_index(self) -> np.ndarray:
         """(B, T) int: the index in ``period_names`` of each step's period; ``len(period_names)``
-        on padding. Computed once per batch."""
-        if self._period_index is None:
-            ends = np.stack([self.periods[k][:, 1] for k in self.task.period_names], axis=1)  # (B, P)
-            index = np.zeros((self.n, self.n_steps), dtype=np.intp)
-            for j in range(ends.shape[1]):
-                index += self.t >= ends[:, j:j + 1]
-            self._period_index = index
-        return self._period_index
+        on padding."""
+        n_rows = len(self.task.period_names) + 1
+        return self.table_rows - n_rows * np.arange(self.n, dtype=np.intp)[:, None]
+
+    def period_table(self, n_channels: int | None = None, dtype: Any = np.float32) -> np.ndarray:
+        """Zeros of shape (B, P + 1[, n_channels]): a row per trial, an entry per period, the last
+        for the padding; fill it and ``lay_out`` it with ``table_rows``."""
+        shape = (self.n, len(self.task.period_names) + 1)
+        return np.zeros(shape if n_channels is None else (*shape, n_channels), dtype=dtype)
 
     def during(self, *names: str) -> np.ndarray:
         """(B, T) bool: True on the steps of any of the named periods."""
@@ -87,19 +128,17 @@ class Trials:
             out |= index == self.task.period_names.index(name)
         return out
 
-    def per_period(self, values: dict[str, Any], n_channels: int, dtype: Any = np.float32) -> np.ndarray:
-        """(B, T, n_channels) array holding, on each step, the value given for its period.
+    def per_period(self, values: dict[str, Any], out: np.ndarray) -> np.ndarray:
+        """Write into ``out`` (B, T[, C]), on each step, the value given for its period.
 
-        ``values`` maps period names to a scalar, a (n_channels,) vector, or a (B, n_channels)
-        array (one row per trial); periods not named, and padding, get 0. One gather, however
-        many periods: the fast way to write piecewise-constant inputs, targets and masks.
+        ``values`` maps period names to a scalar, a (C,) vector or a (B, C) array (a (B,) array
+        when ``out`` is (B, T)); periods not named, and padding, get 0. One gather however many
+        periods: the fast way to write piecewise-constant inputs, targets, masks and ``gt``.
         """
-        n_periods = len(self.task.period_names)
-        table = np.zeros((self.n, n_periods + 1, n_channels), dtype=dtype)
+        table = self.period_table(None, out.dtype) if out.ndim == 2 else self.period_table(out.shape[2], out.dtype)
         for name, value in values.items():
             table[:, self.task.period_names.index(name)] = value
-        flat = self.period_index + (np.arange(self.n) * (n_periods + 1))[:, None]
-        return np.take(table.reshape(-1, n_channels), flat, axis=0)
+        return self.lay_out(table, self.table_rows, out)
 
     def from_step(self, start: np.ndarray) -> np.ndarray:
         """(B, T) bool: True from step ``start[b]`` to the end of the trial."""
@@ -275,7 +314,7 @@ class Task:
         if self.input_noise or self.input_baseline:
             inputs += self._baseline_and_noise(lengths, padding, rng)
         np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
-        real = ~padding[:, :, None]
+        real = (~padding[:, :, None]).astype(np.float32)     # float32: twice as fast as a bool mask here
         for array in (inputs, tr.targets, tr.mask):
             np.multiply(array, real, out=array)
         np.putmask(tr.gt, padding, -1)

@@ -8,8 +8,6 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import check_duration, check_values
-from neurotasks.tasks._choice_targets import write_choice_targets
-from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
@@ -151,6 +149,5 @@ class ContextDecision(DecisionTask):
         cue = np.stack([context == MOTION, context == COLOUR], axis=1).astype(np.float32)
         motion = modality_evidence(tr.params["motion_coherence"], tr.params["motion_direction"])
         colour = modality_evidence(tr.params["colour_coherence"], tr.params["colour_direction"])
-        rows = table_rows(tr)
-        write_periods(tr, tr.inputs, {"stimulus": np.concatenate([cue, motion, colour], axis=1)}, rows)
-        write_choice_targets(tr, rows)
+        tr.per_period({"stimulus": np.concatenate([cue, motion, colour], axis=1)}, out=tr.inputs)
+        self.write_choice_targets(tr)

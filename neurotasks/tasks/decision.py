@@ -40,21 +40,32 @@ class DecisionTask(Task):
 
     def write_choice_targets(self, tr: Trials, *, fixation: tuple[str, ...] = ("fixation",),
                              decision: str = "decision", high: float = HIGH,
-                             decision_mask: np.ndarray | None = None) -> None:
+                             window: np.ndarray | None = None) -> None:
         """Low on every output during ``fixation``; high on the correct output and low on the
-        others in the decision window (the ``decision`` period, or ``decision_mask`` (B, T) when
-        the window is not a period); mask 1 on both; ``gt`` = ground_truth + 1 in the window."""
-        n_out = len(self.output_names)
+        others in the decision window; mask 1 on both; ``gt`` = ground_truth + 1 in the window.
+
+        The window is the ``decision`` period, or ``window`` (B, 2) ``[start, end)`` steps when it
+        is not a period (then ``fixation`` must be the trial's first periods, and nothing between
+        their end and the window is constrained).
+        """
         gt = tr.params["ground_truth"]
-        level = np.where(gt[:, None] == np.arange(n_out), np.float32(high), np.float32(LOW))   # (B, n_out)
-        low = {name: LOW for name in fixation}
-        ones = {name: 1.0 for name in fixation}
-        if decision_mask is None:
-            tr.targets[:] = tr.per_period({**low, decision: level}, n_out)
-            tr.mask[:] = tr.per_period({**ones, decision: 1.0}, n_out)
-            tr.gt[:] = tr.per_period({decision: gt[:, None] + 1}, 1, np.int64)[:, :, 0]
-        else:
-            window = decision_mask[:, :, None]
-            tr.targets[:] = np.where(window, level[:, None, :], tr.per_period(low, n_out))
-            tr.mask[:] = np.where(window, np.float32(1.0), tr.per_period(ones, n_out))
-            tr.gt[:] = decision_mask * (gt[:, None] + 1)
+        level = np.where(gt[:, None] == np.arange(tr.targets.shape[2]), np.float32(high), np.float32(LOW))
+        if window is None:
+            tr.per_period({**{name: LOW for name in fixation}, decision: level}, out=tr.targets)
+            tr.per_period({**{name: 1.0 for name in fixation}, decision: 1.0}, out=tr.mask)
+            tr.per_period({decision: gt + 1}, out=tr.gt)
+            return
+        # Four runs per trial: fixation, unconstrained wait, the window, the rest.
+        fixation_end = tr.periods[fixation[-1]][:, 1]
+        counts = np.stack([fixation_end, window[:, 0] - fixation_end, window[:, 1] - window[:, 0],
+                           tr.n_steps - window[:, 1]], axis=1)
+        rows = tr.runs(counts, np.arange(4), 4)
+        targets = np.zeros((tr.n, 4, level.shape[1]), dtype=np.float32)
+        targets[:, 0], targets[:, 2] = LOW, level
+        mask = np.zeros((tr.n, 4, level.shape[1]), dtype=np.float32)
+        mask[:, [0, 2]] = 1.0
+        labels = np.zeros((tr.n, 4), dtype=np.int64)
+        labels[:, 2] = gt + 1
+        tr.lay_out(targets, rows, tr.targets)
+        tr.lay_out(mask, rows, tr.mask)
+        tr.lay_out(labels, rows, tr.gt)

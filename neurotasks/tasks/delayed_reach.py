@@ -10,7 +10,6 @@ from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
 from neurotasks.task import Task, Trials, check_duration, check_values
-from neurotasks.tasks._tables import lay_out, run_rows
 from neurotasks.timing import Duration, Uniform
 
 #: The default targets: 8 directions 45 degrees apart, on a circle of radius 1.
@@ -199,12 +198,12 @@ class DelayedReach(Task):
         # first target shows from target onset to the switch, the final one from the switch to the end.
         bounds = np.stack([np.zeros(tr.n, np.int64), tr.onset("target"), switch_step, tr.onset("go"), tr.lengths,
                            np.full(tr.n, tr.n_steps)], axis=1)
-        shown = run_rows(np.diff(bounds, axis=1), np.array([3, 4, 5, 2, 0]), 6)
+        shown = tr.runs(np.diff(bounds, axis=1), np.array([3, 4, 5, 2, 0]), 6)
         states = np.zeros((tr.n, 6, 3))
         on_first, on_final = np.array([0.0, 1.0, 0.0])[:, None], np.array([0.0, 0.0, 1.0])[:, None]
         states[:, :, :2] = np.tile(on_first * first[:, None, :] + on_final * final[:, None, :], (1, 2, 1))
         states[:, 3:, 2] = 1.0
-        lay_out(states.astype(np.float32), shown, tr.inputs)
+        tr.lay_out(states.astype(np.float32), shown, tr.inputs)
 
         # Targets: the reach covers a fraction minimum_jerk(j / n_move) of the way after j steps of
         # movement (j clipped to [0, n_move]): one table row per j, laid out by one gather.
@@ -229,7 +228,7 @@ class DelayedReach(Task):
             index[:, 0] = n_rows
             np.multiply(moved[:, 1:], moved[:, 1:] != moved[:, :-1], out=index[:, 1:])
             index += (n_rows + 1) * rows
-        lay_out(table.astype(np.float32), index, tr.targets)
+        tr.lay_out(table.astype(np.float32), index, tr.targets)
         tr.mask[:] = 1.0
 
     @staticmethod

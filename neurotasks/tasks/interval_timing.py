@@ -16,7 +16,6 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import Task, Trials, check_duration
-from neurotasks.tasks._tables import lay_out, run_rows
 from neurotasks.timing import Duration, Uniform
 from neurotasks.timing_rule import TimingRule
 
@@ -130,7 +129,7 @@ class _IntervalTimingTask(Task):
         ends = np.stack([*bounds, tr.lengths, np.full(tr.n, tr.n_steps)], axis=1)
         table = np.zeros((tr.n, values.shape[1] + 1, values.shape[2]), dtype=np.float32)
         table[:, :-1] = values
-        lay_out(table, run_rows(np.diff(ends, axis=1), np.arange(table.shape[1]), table.shape[1]), tr.inputs)
+        tr.lay_out(table, tr.runs(np.diff(ends, axis=1), np.arange(table.shape[1]), table.shape[1]), tr.inputs)
 
 
 class ReadySetGo(_IntervalTimingTask):

@@ -8,8 +8,6 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.task import check_duration, check_values
-from neurotasks.tasks._choice_targets import write_choice_targets
-from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
@@ -176,6 +174,5 @@ class MultisensoryIntegration(DecisionTask):
         visual = (modality == VISUAL) | (modality == BOTH)
         auditory = (modality == AUDITORY) | (modality == BOTH)
         values = np.stack([pos * visual, pos * auditory, neg * visual, neg * auditory, np.ones_like(pos)], axis=1)
-        rows = table_rows(tr)
-        write_periods(tr, tr.inputs, {"stimulus": values.astype(np.float32)}, rows)
-        write_choice_targets(tr, rows)
+        tr.per_period({"stimulus": values.astype(np.float32)}, out=tr.inputs)
+        self.write_choice_targets(tr)

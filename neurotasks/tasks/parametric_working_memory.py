@@ -9,8 +9,6 @@ import numpy as np
 from neurotasks.criterion import Criterion
 from neurotasks.rules import ChoiceRule
 from neurotasks.task import check_duration
-from neurotasks.tasks._choice_targets import write_choice_targets
-from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration, Uniform
 
@@ -176,10 +174,9 @@ class ParametricWorkingMemory(DecisionTask):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
-        rows = table_rows(tr)
         tuned = {}
         for period in ("f1", "f2"):
             pos, neg = frequency_tuning(tr.params[period], self.f_min, self.f_max)
             tuned[period] = np.stack([pos, neg], axis=1).astype(np.float32)
-        write_periods(tr, tr.inputs, tuned, rows)
-        write_choice_targets(tr, rows)
+        tr.per_period(tuned, out=tr.inputs)
+        self.write_choice_targets(tr)

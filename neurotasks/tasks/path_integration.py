@@ -7,7 +7,6 @@ import numpy as np
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
 from neurotasks.task import Task, Trials, check_duration
-from neurotasks.tasks._tables import lay_out, period_counts, run_rows
 from neurotasks.timing import Duration
 
 #: Ratio of the surround to the centre width of difference-of-Gaussians place fields (Sorscher et al.).
@@ -240,7 +239,7 @@ class PathIntegration(Task):
         start = np.stack([p["start_x"], p["start_y"]], axis=-1)                           # (B, 2)
         table = (np.array([1.0, 0.0, 0.0])[:, None] * start[:, None, :]).astype(np.float32)   # start, navigation, pad
         shown = np.empty((tr.n, tr.n_steps, 2), dtype=np.float32)
-        tr.inputs[:, :, 2:] = lay_out(table, run_rows(period_counts(tr), np.arange(3), 3), shown)
+        tr.inputs[:, :, 2:] = tr.lay_out(table, tr.runs(tr.period_steps, np.arange(3), 3), shown)
         if self.outputs == "position":
             tr.targets[:] = position
         else:

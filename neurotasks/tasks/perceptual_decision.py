@@ -9,8 +9,6 @@ import numpy as np
 
 from neurotasks.rules import ChoiceRule
 from neurotasks.task import Trials, check_duration, check_values
-from neurotasks.tasks._choice_targets import write_choice_targets, write_windowed_choice_targets
-from neurotasks.tasks._tables import table_rows, write_periods
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration, TruncatedExponential
 
@@ -53,12 +51,12 @@ class _TwoAlternativeMotion(DecisionTask):
         coh, gt = np.meshgrid(self.coherences, [0, 1], indexing="ij")
         return {"coherence": coh.ravel(), "ground_truth": gt.ravel()}
 
-    def write_stimulus(self, tr: Trials, cue: bool = True, rows: np.ndarray | None = None) -> None:
-        """Evidence (and the start cue) on during the stimulus period (``rows``: ``_tables.table_rows``)."""
+    def write_stimulus(self, tr: Trials, cue: bool = True) -> None:
+        """Evidence (and the start cue) on during the stimulus period."""
         values = evidence(tr.params["coherence"], tr.params["ground_truth"])
         if cue:
             values = np.concatenate([values, np.ones((tr.n, 1), np.float32)], axis=1)
-        write_periods(tr, tr.inputs, {"stimulus": values}, rows)
+        tr.per_period({"stimulus": values}, out=tr.inputs)
 
 
 class PerceptualDecision(_TwoAlternativeMotion):
@@ -144,9 +142,8 @@ class PerceptualDecision(_TwoAlternativeMotion):
         return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
-        rows = table_rows(tr)
-        self.write_stimulus(tr, cue=self.stimulus == "variable", rows=rows)
-        write_choice_targets(tr, rows)
+        self.write_stimulus(tr, cue=self.stimulus == "variable")
+        self.write_choice_targets(tr)
 
 
 class PerceptualDecisionRT(_TwoAlternativeMotion):
@@ -225,4 +222,4 @@ class PerceptualDecisionRT(_TwoAlternativeMotion):
         stimulus = tr.periods["stimulus"]
         window = stimulus.copy()
         np.minimum(stimulus[:, 0] + tr.steps(self.response_delay), stimulus[:, 1], out=window[:, 0])
-        write_windowed_choice_targets(tr, tr.periods["fixation"][:, 1], window, high=self.high)
+        self.write_choice_targets(tr, high=self.high, window=window)

@@ -10,7 +10,6 @@ import numpy as np
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
 from neurotasks.task import Task, check_duration
-from neurotasks.tasks._tables import lay_out, period_table, table_rows
 from neurotasks.timing import Duration
 
 #: Every sequence by id: the dots visited, starting at the centre (dot 4).
@@ -180,17 +179,17 @@ class SequenceExecution(Task):
         # One (B, periods + padding, channels) table per array, laid out over time by one gather each.
         seq = tr.params["sequence"].astype(np.int64)
         gaze = [self.period_names.index(name) for name in GAZE_PERIODS]
-        inputs = period_table(tr, len(self.input_names))
+        inputs = tr.period_table(len(self.input_names))
         inputs[:, :-1, 9:] = (seq[:, None] == SEQUENCE_IDS)[:, None, :]        # the sequence cue, whole trial
         inputs[:, gaze, :9] = DOTS_ON[seq]
-        targets = period_table(tr, len(self.output_names))
+        targets = tr.period_table(len(self.output_names))
         targets[:, gaze] = dot_position(GAZE_DOT[seq])                         # (B, 4, 2)
-        mask = period_table(tr, len(self.output_names))
+        mask = tr.period_table(len(self.output_names))
         mask[:, gaze] = 1.0
-        rows = table_rows(tr)
-        lay_out(inputs, rows, tr.inputs)
-        lay_out(targets, rows, tr.targets)
-        lay_out(mask, rows, tr.mask)
+        rows = tr.table_rows
+        tr.lay_out(inputs, rows, tr.inputs)
+        tr.lay_out(targets, rows, tr.targets)
+        tr.lay_out(mask, rows, tr.mask)
 
 
 def _check_sequences(sequences: Any) -> np.ndarray:
