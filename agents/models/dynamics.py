@@ -76,7 +76,9 @@ class RateNetwork(torch.autograd.Function):
     Inputs: ``inputs`` (T, B, n_in) time-major; the *effective* weights ``w_in`` (N, n_in), ``b_rec`` (N,),
     ``w_rec`` (N, N), ``x0`` (N,), ``w_out`` (n_out, N), ``b_out`` (n_out,); ``alpha`` (N,) = dt/τ;
     ``noise_sd`` (N,) per-step noise sd or None; a ``generator``; the nonlinearity's name; an
-    :class:`OmegaTerm` or None. Outputs: z (T, B, n_out) and rates (T, B, N), time-major.
+    :class:`OmegaTerm` or None; optionally a ``workspace`` (T+1, B, N) whose steps 1..T already hold
+    standard normal noise (drawn ahead of time, e.g. on another core), used as the state buffer.
+    Outputs: z (T, B, n_out) and rates (T, B, N), time-major.
 
     Everything the loop needs is written straight into preallocated buffers: the noise is drawn
     into the state buffer and the input projection of all steps is added to it by one product;
@@ -87,18 +89,24 @@ class RateNetwork(torch.autograd.Function):
     def forward(ctx, inputs: torch.Tensor, w_in: torch.Tensor, b_rec: torch.Tensor, w_rec: torch.Tensor,
                 x0: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor, alpha: torch.Tensor,
                 noise_sd: torch.Tensor | None, generator: torch.Generator | None, nonlinearity: str,
-                omega: OmegaTerm | None) -> tuple[torch.Tensor, torch.Tensor]:
+                omega: OmegaTerm | None, workspace: torch.Tensor | None = None, alpha_scalar: float | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         ctx.set_materialize_grads(False)
         f = NONLINEARITIES[nonlinearity][0]
         n_steps, batch, n_in = inputs.shape
         n = w_rec.shape[0]
-        states = inputs.new_empty((n_steps + 1, batch, n))
+        states = workspace if workspace is not None else inputs.new_empty((n_steps + 1, batch, n))
         rates = inputs.new_empty((n_steps + 1, batch, n))
         body = states[1:].view(n_steps * batch, n)
         u = inputs.reshape(n_steps * batch, n_in)
         w_in_scaled_t = (alpha[:, None] * w_in).t()
-        if noise_sd is not None:
-            sd, sd_scalar = _uniform(noise_sd)
+        shared = alpha_scalar is not None or _uniform(alpha)[1] is not None
+        if noise_sd is not None and workspace is not None:                # standard normals drawn ahead of time
+            sd, sd_scalar = noise_sd, (float(noise_sd[0]) if shared else None)
+            body.mul_(sd_scalar if sd_scalar is not None else sd)
+            body.addmm_(u, w_in_scaled_t)
+        elif noise_sd is not None:
+            sd, sd_scalar = noise_sd, (float(noise_sd[0]) if shared else None)
             if sd_scalar is not None:
                 body.normal_(0.0, sd_scalar, generator=generator)
             else:
@@ -111,7 +119,8 @@ class RateNetwork(torch.autograd.Function):
         states[0] = x0
         f(states[0], out=rates[0])
         w_scaled_t = (alpha[:, None] * w_rec).t().contiguous()        # (α W)^T: x += r (αW)^T
-        leak, leak_scalar = _uniform(1.0 - alpha)
+        leak = 1.0 - alpha
+        leak_scalar = 1.0 - float(alpha[0]) if shared else None
         xs, rs = states.unbind(0), rates.unbind(0)
         for t in range(n_steps):
             x = xs[t + 1].addmm_(rs[t], w_scaled_t)
@@ -121,7 +130,7 @@ class RateNetwork(torch.autograd.Function):
                 x.addcmul_(xs[t], leak)
             f(x, out=rs[t + 1])
         outputs = torch.addmm(b_out, rates[1:].view(n_steps * batch, n), w_out.t()).view(n_steps, batch, -1)
-        ctx.nonlinearity, ctx.omega = nonlinearity, omega
+        ctx.nonlinearity, ctx.omega, ctx.leak_scalar = nonlinearity, omega, leak_scalar
         ctx.save_for_backward(inputs, w_in, w_rec, w_out, alpha)
         ctx.states, ctx.rates = states, rates
         return outputs, rates[1:]
@@ -138,7 +147,7 @@ class RateNetwork(torch.autograd.Function):
         else:
             fprime = NONLINEARITIES[ctx.nonlinearity][1](states)
         w_scaled = (alpha[:, None] * w_rec).contiguous()              # row vector δ -> (α δ) W
-        leak, leak_scalar = _uniform(1.0 - alpha)
+        leak, leak_scalar = 1.0 - alpha, ctx.leak_scalar
 
         # ∂L/∂r_t for t = 1..T, written straight into the δ buffer; x_0 feeds no readout.
         deltas = states.new_empty((n_steps + 1, batch, n))            # δ_t = ∂L/∂x_t, t = 0..T
@@ -190,7 +199,7 @@ class RateNetwork(torch.autograd.Function):
             if needs[6]:
                 grad_b_out = grad_z.sum(0)
         return (grad_inputs, grad_w_in, grad_b_rec, grad_w_rec, grad_x0, grad_w_out, grad_b_out,
-                None, None, None, None, None)
+                None, None, None, None, None, None, None)
 
 
 def _uniform(values: torch.Tensor) -> tuple[torch.Tensor, float | None]:

@@ -113,6 +113,8 @@ class EIRNN(nn.Module):
         }
 
         self.register_buffer("tau", torch.from_numpy(tau_arr))
+        #: the time constant every unit shares, if they do (lets the recurrence use scalar ops)
+        self.shared_tau: float | None = float(tau_arr[0]) if np.all(tau_arr == tau_arr[0]) else None
         self.register_buffer("signs", torch.from_numpy(masks_lib.signs(n, excitatory_fraction)
                                                        if self.dale else np.ones(n, np.float32)))
         self.register_buffer("mask_in", torch.from_numpy(m_in))
@@ -179,17 +181,27 @@ class EIRNN(nn.Module):
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a finite number > 0, got {dt!r}")
         alpha = float(dt) / self.tau
-        if bool(torch.any(alpha > 1.0)):
+        too_coarse = float(dt) > self.shared_tau if self.shared_tau is not None else bool(torch.any(alpha > 1.0))
+        if too_coarse:
             raise ValueError(f"dt={dt} ms exceeds the smallest time constant tau={float(self.tau.min())} ms; "
                              "Euler integration needs dt <= tau")
         return alpha
 
+    def draw_noise(self, n_trials: int, n_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard normal noise for one ``forward`` call, drawn ahead of time (a trainer can draw the next
+        batch's noise on another core while this one trains). Pass it as ``forward(..., noise_workspace=...)``."""
+        workspace = torch.empty((n_steps + 1, n_trials, self.n_units), device=self.tau.device)
+        workspace[1:].normal_(0.0, 1.0, generator=generator)
+        return workspace
+
     def forward(self, inputs: torch.Tensor, dt: float, noise: bool = True, generator: torch.Generator | None = None,
-                omega: OmegaTerm | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                omega: OmegaTerm | None = None, noise_workspace: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run trials. ``inputs`` (B, T, n_in) -> outputs (B, T, n_out), rates (B, T, N).
 
         ``generator`` seeds the recurrent noise; ``omega`` asks the backward pass for the vanishing-gradient
-        regulariser (see :class:`agents.models.dynamics.OmegaTerm`).
+        regulariser (see :class:`agents.models.dynamics.OmegaTerm`); ``noise_workspace`` (from
+        :meth:`draw_noise`, used up by the call) supplies the noise instead of drawing it now.
         """
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
@@ -203,8 +215,16 @@ class EIRNN(nn.Module):
         w_in, w_rec, w_out = self.weights()
         u = inputs.to(w_in.dtype).transpose(0, 1).contiguous()               # (T, B, n_in), time-major
         noise_sd = torch.sqrt(2.0 * alpha) * self.sigma_rec if noise and self.sigma_rec > 0 else None
+        if noise_workspace is not None:
+            expected = (u.shape[0] + 1, u.shape[1], self.n_units)
+            if tuple(noise_workspace.shape) != expected:
+                raise ValueError(f"noise_workspace must have shape {expected} (from draw_noise), "
+                                 f"got {tuple(noise_workspace.shape)}")
+            if noise_sd is None:
+                noise_workspace = None
         outputs, rates = RateNetwork.apply(u, w_in, self.b_rec, w_rec, self.x0, w_out, self.b_out, alpha, noise_sd,
-                                           generator, self.nonlinearity, omega)
+                                           generator, self.nonlinearity, omega, noise_workspace,
+                                           None if self.shared_tau is None else float(dt) / self.shared_tau)
         return outputs.transpose(0, 1), rates.transpose(0, 1)
 
     def extra_repr(self) -> str:
