@@ -14,8 +14,9 @@ import numpy as np
 _TWO_PI = np.float32(2.0 * np.pi)
 
 
-def standard_normal(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` independent N(0, 1) samples, float32, all drawn from ``rng``."""
+def standard_normal(rng: np.random.Generator, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    """``n`` independent N(0, 1) samples, float32, all drawn from ``rng`` (into ``out`` if given:
+    a contiguous float32 array of ``n`` elements)."""
     m = (n + 1) // 2
     u = rng.random((2, m), dtype=np.float32)
     radius = np.log1p(-u[0])                   # log of a uniform on (0, 1]
@@ -23,9 +24,12 @@ def standard_normal(rng: np.random.Generator, n: int) -> np.ndarray:
     np.sqrt(radius, out=radius)
     angle = u[1]
     angle *= _TWO_PI
-    out = np.empty(2 * m, dtype=np.float32)
-    np.cos(angle, out=out[:m])
-    np.sin(angle, out=out[m:])
-    out[:m] *= radius
-    out[m:] *= radius
-    return out[:n]
+    np.cos(angle, out=u[0])
+    np.sin(angle, out=u[1])
+    u *= radius
+    if out is None:
+        return u.reshape(-1)[:n]
+    flat = out.reshape(-1)
+    flat[:m] = u[0, :m]
+    flat[m:] = u[1, : n - m]
+    return out

@@ -331,7 +331,7 @@ class Task:
         total, n_in = int(lengths.sum()), len(self.input_names)
         flat = np.zeros((total + 1, n_in), dtype=np.float32)   # the last row serves the padding
         if self.input_noise:
-            flat[:total] = standard_normal(rng, total * n_in).reshape(total, n_in)
+            standard_normal(rng, total * n_in, out=flat[:total])
             flat[:total] *= np.float32(self.input_noise_sd)
         flat[:total] += np.float32(self.input_baseline)
         offsets = np.cumsum(lengths) - lengths
