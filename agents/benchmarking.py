@@ -108,40 +108,60 @@ def bench_trials(task_id: str = TASK_ID, ns: Sequence[int] = TRIAL_BATCH_SIZES, 
     return rows
 
 
+def chunk_lifetime(env: gym.Env | gym.vector.VectorEnv) -> int:
+    """Steps one (sub-)environment takes to use up a chunk of pre-drawn trials.
+
+    Environments draw ``trial_chunk`` trials at a time, so a timing shorter than this can miss
+    the draws altogether; env timings below cover several lifetimes and report the mean rate
+    (total steps / total time), which includes every draw.
+    """
+    base = env.unwrapped
+    return int(base.trial_chunk * base.task.trials(64, 0).lengths.mean())
+
+
+def time_steps(step: Callable[[], Any], n_steps: int, repeats: int) -> float:
+    """Mean seconds per call of ``step`` over ``repeats`` runs of ``n_steps`` calls (after one warm-up run)."""
+    for _ in range(max(1, n_steps // 10)):
+        step()
+    total = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_steps):
+            step()
+        total += time.perf_counter() - start
+    return total / (repeats * n_steps)
+
+
 def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str, float]:
     """steps/s of one ``gym.make(task_id)`` env (wrappers included), always fixating, reset on termination."""
     env = gym.make(task_id)
     env.reset(seed=0)
-    step, reset, block = env.step, env.reset, config.env_block
+    env_step, reset = env.step, env.reset
 
-    def run() -> None:
-        for _ in range(block):
-            _, _, terminated, truncated, _ = step(0)
-            if terminated or truncated:
-                reset()
+    def step() -> None:
+        _, _, terminated, truncated, _ = env_step(0)
+        if terminated or truncated:
+            reset()
 
-    seconds = median_time(run, repeats=config.repeats, min_time=config.min_time)
+    n_steps = max(config.env_block, 3 * chunk_lifetime(env))
+    seconds = time_steps(step, n_steps, config.repeats)
     env.close()
-    return {"steps_per_s": block / seconds, "wrappers": str(env)}
+    return {"steps_per_s": 1.0 / seconds, "wrappers": str(env)}
 
 
 def bench_vector_env(task_id: str = TASK_ID, ns: Sequence[int] = VECTOR_ENV_SIZES, *,
                      config: BenchConfig) -> list[dict[str, float]]:
-    """env-steps/s (steps × n / time) of the native vector env for each n, always fixating (autoreset)."""
+    """env-steps/s (steps × n / time) of the native vector env for each n, always fixating (autoreset),
+    over several chunk lifetimes so the trial draws are all counted."""
     rows = []
     for n in ns:
         envs = gym.make_vec(task_id, num_envs=n, vectorization_mode="vector_entry_point")
         envs.reset(seed=0)
         actions = np.zeros(n, dtype=np.int64)
-        step, block = envs.step, config.vector_block
-
-        def run(step=step, actions=actions, block=block) -> None:
-            for _ in range(block):
-                step(actions)
-
-        seconds = median_time(run, repeats=config.repeats, min_time=config.min_time)
+        n_steps = max(config.vector_block, 2 * chunk_lifetime(envs)) if n > 1 else max(config.env_block, 2000)
+        seconds = time_steps(lambda envs=envs, actions=actions: envs.step(actions), n_steps, 1)
         envs.close()
-        rows.append({"n": n, "steps_per_s": block / seconds, "env_steps_per_s": block * n / seconds})
+        rows.append({"n": n, "steps_per_s": 1.0 / seconds, "env_steps_per_s": n / seconds})
     return rows
 
 
