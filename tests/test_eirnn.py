@@ -396,3 +396,14 @@ def test_omega_flows_to_the_plastic_weights_through_the_model():
     assert np.isfinite(term.value) and term.value > 0
     assert not torch.equal(g_omega, g_plain)
     assert torch.all((g_omega - g_plain)[model.mask_rec == 0] == 0)
+
+
+def test_noise_drawn_ahead_equals_noise_drawn_inline():
+    model = EIRNN(3, 2, n_units=20, tau=np.linspace(50, 100, 20), seed=0)
+    inputs = torch.rand(3, 9, 3)
+    inline, _ = model(inputs, 20.0, generator=torch.Generator().manual_seed(4))
+    workspace = model.draw_noise(3, 9, torch.Generator().manual_seed(4))
+    ahead, _ = model(inputs, 20.0, noise_workspace=workspace)
+    torch.testing.assert_close(ahead, inline)
+    with pytest.raises(ValueError, match="noise_workspace"):
+        model(inputs, 20.0, noise_workspace=model.draw_noise(3, 8))

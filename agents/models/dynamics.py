@@ -161,7 +161,11 @@ class RateNetwork(torch.autograd.Function):
         if grad_rates is not None:
             body.add_(grad_rates.reshape(flat, n))
         need_omega = omega is not None and omega.weight != 0.0
-        grad_r = body.clone() if need_omega else None
+        grad_r = None
+        if need_omega:                                                # ∂L/∂r_t, t = 0..T (0 at t = 0), kept for Ω
+            grad_r = torch.empty_like(deltas)
+            grad_r[0] = 0.0
+            grad_r[1:] = deltas[1:]
         deltas[0] = 0.0
         deltas[-1].mul_(fprime[-1])
         # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t: three ops per step, in place.
@@ -176,7 +180,7 @@ class RateNetwork(torch.autograd.Function):
 
         presyn = rates[:-1].reshape(flat, n)
         if need_omega:
-            value, n_valid, presyn = _omega(deltas, fprime, grad_r.view(n_steps, batch, n), rates[:-1], omega.weight)
+            value, n_valid, presyn = _omega(deltas, fprime, grad_r, rates[:-1], omega.weight)
             omega.value, omega.n_valid = value, n_valid
             presyn = presyn.view(flat, n)
         elif omega is not None:
@@ -211,13 +215,9 @@ def _uniform(values: torch.Tensor) -> tuple[torch.Tensor, float | None]:
 def _omega(deltas: torch.Tensor, fprime: torch.Tensor, grad_r: torch.Tensor, rates_prev: torch.Tensor,
            weight: float) -> tuple[float, int, torch.Tensor]:
     """Ω, the number of (t, trial) terms in it, and ``r_{t-1} + weight · h_t``, h_t such that
-    ∂Ω/∂W_ij = α_i Σ_t,b δ_{t,i} h_{t,j} (δ and x held constant)."""
-    n_steps = deltas.shape[0] - 1
-    # v_t = δ_{t-1} - f'(x_{t-1}) ⊙ ∂L/∂r_{t-1}: the part of δ_{t-1} propagated from step t
-    vs = torch.empty_like(deltas[1:])
-    vs[0] = deltas[0]
-    if n_steps > 1:
-        torch.addcmul(deltas[1:-1], grad_r[:-1], fprime[1:-1], value=-1.0, out=vs[1:])
+    ∂Ω/∂W_ij = α_i Σ_t,b δ_{t,i} h_{t,j} (δ and x held constant). ``grad_r`` is ∂L/∂r_t for t = 0..T."""
+    # v_t = δ_{t-1} - f'(x_{t-1}) ⊙ ∂L/∂r_{t-1}: the part of δ_{t-1} propagated from step t (t = 1..T)
+    vs = torch.addcmul(deltas[:-1], grad_r[:-1], fprime[:-1], value=-1.0)
     num = torch.linalg.vector_norm(vs, dim=-1).square_()               # (T, B)
     den = torch.linalg.vector_norm(deltas[1:], dim=-1).square_()
     valid = den >= OMEGA_BOUND
