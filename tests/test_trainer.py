@@ -90,7 +90,7 @@ def _data():
 
 def test_update_clips_the_gradient_and_reports_omega():
     model, step = _step(PRESETS["pycog"].updated(learning_rate=1.0))
-    before = {k: v.clone() for k, v in model.named_parameters()}
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
     stats = step(*_data(), 20.0)
     assert stats["ok"] and math.isfinite(stats["loss"]) and math.isfinite(stats["omega"])
     moved = math.sqrt(sum(float((p.detach() - before[k]).square().sum()) for k, p in model.named_parameters()))
