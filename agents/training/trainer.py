@@ -356,7 +356,8 @@ class Trainer:
         deadline = started + 60.0 * max_minutes if max_minutes is not None else math.inf
         writer = self._tensorboard_writer()
         bar = tqdm(total=max_trials, initial=min(self.trials, max_trials or self.trials), unit="trial",
-                   disable=not self.show_bar, dynamic_ncols=True, smoothing=0.1)
+                   disable=not self.show_bar, dynamic_ncols=True, smoothing=0.1, unit_scale=True)
+        self._deadline = deadline
         reason = "criterion"
         prefetch = self._prefetch = Prefetcher(self.task, s.batch_size, self.train_rng, self.generator, self.model)
         try:
@@ -403,7 +404,11 @@ class Trainer:
 
     def _postfix(self, loss: float) -> str:
         perf = self.history[-1].get(self.criterion.metric, float("nan")) if self.history else float("nan")
-        return f"loss={loss:.4f} {self.criterion.metric}={perf:.3g}"
+        text = f"loss={loss:.4f} {self.criterion.metric}={perf:.3g}"
+        left = getattr(self, "_deadline", math.inf) - time.perf_counter()
+        if math.isfinite(left):                          # the time cap's countdown (tqdm gives the ETA of max_trials)
+            text += f" cap in {int(left // 60)}:{int(left % 60):02d}"
+        return text
 
     def _report(self, row: dict[str, Any], bar, writer) -> None:
         metric = self.criterion.metric
