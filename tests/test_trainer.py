@@ -73,7 +73,9 @@ def test_model_config_follows_the_suggested_network():
     assert cfg["n_units"] == 500 and cfg["excitatory_fraction"] == 0.8
     rec = np.asarray(cfg["mask_rec"])
     assert rec[:, :400].mean() == pytest.approx(0.1, abs=0.01)
-    assert model_config(neurotasks.make_task("FlipFlop-v0"), n_units=30)["tau"] == 20.0
+    flip_flop = model_config(neurotasks.make_task("FlipFlop-v0"), n_units=30)
+    assert flip_flop["tau"] == 20.0 and flip_flop["train_bias"], "signed outputs need a trained output bias"
+    assert "train_bias" not in model_config(neurotasks.make_task("PerceptualDecision-v0"))
 
 
 # ---------------------------------------------------------------------- the update step

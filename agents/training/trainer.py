@@ -59,12 +59,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def model_config(task: Task, n_units: int | None = None, seed: int = 0, **overrides: Any) -> dict[str, Any]:
-    """EIRNN arguments for ``task``: its ``suggested_network`` (size, E fraction, τ, σ_rec, masks), then overrides."""
+    """EIRNN arguments for ``task``: its ``suggested_network`` (size, E fraction, τ, σ_rec, masks), a trained bias
+    for tasks with signed outputs, then ``overrides``."""
     suggested = dict(type(task).suggested_network)
     config: dict[str, Any] = {"n_in": len(task.input_names), "n_out": len(task.output_names), "seed": int(seed)}
     config.update({k: suggested[k] for k in MODEL_KEYS if k in suggested})
     if n_units is not None:
         config["n_units"] = int(n_units)
+    if float(task.output_range[0]) < 0:
+        # rates and (Dale) readout weights are >= 0: signed outputs (eye or hand position) need a trained
+        # output bias to reach negative values, as pycog's sequence task trains b_out.
+        config["train_bias"] = True
     config.update(overrides)
     n = int(config.get("n_units", 100))
     masks = masks_lib.from_suggested_network(suggested, n, task.input_names, config["n_out"],
