@@ -17,7 +17,7 @@ from typing import Any
 _EXPORTS = {
     "EIRNN": "agents.models.eirnn",
     "masks": "agents.models.masks",
-    "simulate": "agents.simulate",
+    "simulate": "agents.simulation",
     "load": "agents.runs",
     "RunDir": "agents.runs",
     "train": "agents.training.trainer",
@@ -32,7 +32,9 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'agents' has no attribute {name!r}")
     module = importlib.import_module(_EXPORTS[name])
-    return module if name == "masks" else getattr(module, name)
+    value = module if name == "masks" else getattr(module, name)
+    globals()[name] = value          # later look-ups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

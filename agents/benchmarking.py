@@ -31,6 +31,7 @@ import gymnasium as gym
 import numpy as np
 
 import neurotasks
+from agents.atomic import write_json_atomic
 
 TASK_ID = "PerceptualDecision-v0"
 #: NeuroGym's PerceptualDecisionMaking-v0 runs at dt = 100 ms by default.
@@ -370,18 +371,8 @@ def _fmt(x: float) -> str:
 
 
 def save_json(path: str | os.PathLike, results: dict[str, Any]) -> None:
-    """Write ``results`` atomically: a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # same folder: os.replace is atomic
-    try:
-        with open(tmp, "w") as handle:
-            json.dump(results, handle, indent=2, default=float)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``results`` as JSON, atomically."""
+    write_json_atomic(path, results)
 
 
 # ---------------------------------------------------------------------- command line

@@ -18,12 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from agents.atomic import write_atomic, write_json_atomic, write_text_atomic
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -31,35 +31,6 @@ CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 FIGURES = "figures"
-
-
-# ---------------------------------------------------------------------- atomic writes
-def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Call ``write(temp_path)`` then move the temp file onto ``path`` (same directory, so atomic)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    write_atomic(path, write)
-
-
-def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    write_text_atomic(path, json.dumps(_json_safe(data), indent=2) + "\n")
 
 
 def write_history_atomic(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
@@ -78,24 +49,6 @@ def write_history_atomic(path: str | os.PathLike, rows: Sequence[dict[str, Any]]
 def _csv_value(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
-    return value
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/Inf -> None so the file is strict JSON; NumPy scalars -> Python."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
-        return _json_safe(value.tolist())
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (ValueError, TypeError):
-            pass
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
     return value
 
 

@@ -43,7 +43,7 @@ def _cli(*argv: str) -> int:
 @pytest.fixture
 def run_dir(tmp_path):
     runs = pytest.importorskip("agents.runs")
-    pytest.importorskip("agents.simulate")
+    pytest.importorskip("agents.simulation")
     from tests.run_folder import make_untrained_run
 
     return make_untrained_run(runs, tmp_path / "run")

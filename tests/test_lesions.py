@@ -131,7 +131,7 @@ def test_performance_falls_as_input_noise_grows():
 
 
 def test_lesions_of_a_real_eirnn():
-    pytest.importorskip("agents.simulate")
+    pytest.importorskip("agents.simulation")
     import agents
 
     task = neurotasks.make_task("PerceptualDecision-v0")

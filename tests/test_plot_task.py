@@ -12,7 +12,8 @@ import pytest
 import neurotasks
 from agents.cli import main
 from agents.commands.plot_task import parse_assignments
-from agents.plots.task_trial import plot_trial, save_png
+from agents.plots.save import save_figure
+from agents.plots.task_trial import plot_trial
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -64,7 +65,7 @@ def test_save_png_replaces_atomically(tmp_path):
     fig = plot_trial(task, task.trials(1, rng=0))
     target = tmp_path / "fig.png"
     target.write_bytes(b"old")
-    save_png(fig, target)
+    save_figure(fig, target)
     assert is_png(target) and os.listdir(tmp_path) == ["fig.png"]
 
 

@@ -119,7 +119,7 @@ def performance(task: Any, model: Any, batch: Any, *, noise: bool = True, seed: 
                 simulate: Simulate | None = None) -> dict[str, float]:
     """``task.score`` of ``model`` on ``batch``."""
     if simulate is None:
-        from agents.simulate import simulate
+        from agents.simulation import simulate
     outputs, _ = simulate(model, batch, noise=noise, seed=seed)
     return task.score(batch, task.evaluate(batch, outputs=np.asarray(outputs)))
 

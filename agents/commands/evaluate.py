@@ -18,12 +18,13 @@ import csv
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from agents.atomic import write_text_atomic
 
 #: key=value task arguments arrive through ``args.extra`` (see agents/cli.py).
 ACCEPTS_EXTRA = True
@@ -106,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"the network has {weights['W_in'].shape[1]} inputs and {weights['W_out'].shape[0]} "
                          f"outputs but {task_id} with these arguments has {n_in} and {n_out}")
 
-    from agents.simulate import simulate
+    from agents.simulation import simulate
 
     batch = task.trials(args.trials, np.random.default_rng(args.seed))
     outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
@@ -180,14 +181,5 @@ def write_trials_csv(path: str | os.PathLike, params: Mapping[str, np.ndarray],
     lists = [v.tolist() for v in columns.values()]
     for i in range(n):
         writer.writerow([_cell(column[i]) for column in lists])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, buffer.getvalue())
     return path

@@ -139,7 +139,7 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
     ``simulate(model, batch, noise=True, seed=...) -> (outputs, rates)`` defaults to ``agents.simulate``.
     """
     if simulate is None:
-        from agents.simulate import simulate
+        from agents.simulation import simulate
     figures_dir = Path(figures_dir)
     written: list[Path] = []
     criterion = getattr(task, "criterion", None)

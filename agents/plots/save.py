@@ -7,10 +7,11 @@ pyplot, so nothing here touches a GUI backend or global state.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from matplotlib.figure import Figure
+
+from agents.atomic import write_atomic
 
 
 def new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
@@ -18,18 +19,8 @@ def new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Save ``fig`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: float | str = 120) -> Path:
+    """Save ``fig`` to ``path`` atomically (the format follows the suffix, PNG by default)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix or ".png"
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    fmt = path.suffix.lstrip(".") or "png"
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))

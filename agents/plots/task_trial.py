@@ -11,9 +11,7 @@ without a display and does not switch the backend of a user's notebook.
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -21,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from agents.plots.save import save_figure
 from neurotasks.batch import TrialBatch
 from neurotasks.task import Task
 
@@ -96,24 +95,8 @@ def plot_trial(task: Task, batch: TrialBatch, index: int = 0, path: str | os.Pat
     fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
 
     if path is not None:
-        save_png(fig, path)
+        save_figure(fig, path, dpi="figure")
     return fig
-
-
-def save_png(fig: Figure, path: str | os.PathLike) -> Path:
-    """Write ``fig`` to ``path`` as PNG via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png")
-        os.chmod(tmp, 0o644)                    # mkstemp makes 0600 files; a figure is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ---------------------------------------------------------------------- panels
@@ -261,4 +244,4 @@ def _trial_outputs(outputs: np.ndarray | None, batch: TrialBatch, index: int, n:
                      f"or (T, n_out), got {outputs.shape}")
 
 
-__all__ = ["plot_trial", "save_png"]
+__all__ = ["plot_trial"]

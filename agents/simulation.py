@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import torch
 
@@ -30,15 +27,3 @@ def simulate(model: torch.nn.Module, batch: TrialBatch, noise: bool = True, seed
         outputs, rates = model(inputs, float(batch.dt), noise=noise, generator=generator)
     return (outputs.cpu().numpy().astype(np.float32, copy=False),
             np.ascontiguousarray(rates.cpu().numpy(), dtype=np.float32))
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``agents.simulate`` (the module) binds it as the attribute ``agents.simulate``, shadowing the
-    lazily exported function of the same name; making the module callable keeps ``agents.simulate(...)`` working."""
-
-    def __call__(self, model: torch.nn.Module, batch: TrialBatch, noise: bool = True, seed: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        return simulate(model, batch, noise=noise, seed=seed)
-
-
-sys.modules[__name__].__class__ = _CallableModule
