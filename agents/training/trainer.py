@@ -31,6 +31,7 @@ import torch
 
 import neurotasks
 from agents import runs
+from agents.atomic import json_safe
 from agents.models import masks as masks_lib
 from agents.models.dynamics import OmegaTerm
 from agents.models.eirnn import EIRNN
@@ -153,7 +154,7 @@ def _criterion_dict(c: Criterion) -> dict[str, Any]:
 
 
 def _normalise(data: Any) -> Any:
-    return json.loads(json.dumps(runs._json_safe(data)))
+    return json.loads(json.dumps(json_safe(data)))
 
 
 def _seed_int(seed: int, stream: int) -> int:
