@@ -57,12 +57,14 @@ class TrialBatch:
         return np.arange(self.n_steps)[None, :] < self.lengths[:, None]
 
     def period_of_steps(self) -> np.ndarray:
-        """(B, T) int index into ``list(periods)`` of the period each step is in (-1 on padding)."""
-        out = np.full(self.gt.shape, -1, dtype=np.int64)
-        t = np.arange(self.n_steps)[None, :]
-        for i, span in enumerate(self.periods.values()):
-            out[(t >= span[:, :1]) & (t < span[:, 1:])] = i
-        return out
+        """(B, T) int index into ``list(periods)`` of the period each step is in (-1 on padding).
+
+        Periods tile each trial in order, so this is a run-length layout: one ``np.repeat``.
+        """
+        spans = np.stack(list(self.periods.values()), axis=1)                     # (B, P, 2)
+        counts = np.concatenate([spans[:, :, 1] - spans[:, :, 0], (self.n_steps - self.lengths)[:, None]], axis=1)
+        labels = np.tile(np.r_[np.arange(spans.shape[1]), -1], len(self))
+        return np.repeat(labels, counts.ravel()).reshape(self.gt.shape)
 
     def select(self, index) -> TrialBatch:
         """The trials picked by ``index`` (a slice, int array or bool array), trimmed of padding."""

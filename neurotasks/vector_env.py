@@ -80,8 +80,10 @@ class TaskVectorEnv(VectorEnv):
             self._grow(max(total, int(1.25 * self._stream["inputs"].shape[1])))
         values = {"inputs": batch.inputs, "targets": batch.targets, "mask": batch.mask, "gt": batch.gt,
                   "period": batch.period_of_steps()}
+        steps = np.flatnonzero(real.ravel())
         for key, _ in _STREAMS:
-            self._stream[key][i, :total] = values[key][real]
+            array = values[key]
+            np.take(array.reshape(-1, *array.shape[2:]), steps, axis=0, out=self._stream[key][i, :total], mode="clip")
         per_trial = {"start": np.cumsum(batch.lengths) - batch.lengths, "length": batch.lengths,
                      "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1)}
         for group, table in (("trial", per_trial), ("table", self._rule.trial_table(batch)),
