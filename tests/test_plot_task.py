@@ -11,7 +11,7 @@ import pytest
 
 import neurotasks
 from agents.cli import main
-from agents.commands.plot_task import parse_assignments
+from agents.commands.assignments import parse_assignments
 from agents.plots.save import save_figure
 from agents.plots.task_trial import plot_trial
 
@@ -90,7 +90,7 @@ def test_cli_default_path_is_figures_id(tmp_path, capsys, monkeypatch):
     (["plot-task", "NoSuchTask-v0"], "unknown task id 'NoSuchTask-v0'"),
     (["plot-task", "ReadySetGo-v0", "--set", "gains=[0]"], "gains"),
     (["plot-task", "ReadySetGo-v0", "--set", "speed=2"], "unknown argument(s) ['speed']"),
-    (["plot-task", "ReadySetGo-v0", "--set", "dt"], "KEY=VALUE"),
+    (["plot-task", "ReadySetGo-v0", "--set", "dt"], "--set task arguments as key=value"),
     (["plot-task", "ReadySetGo-v0", "--param", "colour=1"], "unknown parameter(s) ['colour']"),
     (["plot-task", "ReadySetGo-v0", "--param", "interval=-5"], "interval"),
     (["plot-task", "ReadySetGo-v0", "--index", "-1"], "--index"),
@@ -108,7 +108,7 @@ def test_parse_assignments_reads_literals_and_keeps_words():
     parsed = parse_assignments(["dt=10", "coherences=[51.2, 12.8]", "stimulus=fixed", "fixation=('uniform', 1, 2)"],
                                "--set")
     assert parsed == {"dt": 10, "coherences": [51.2, 12.8], "stimulus": "fixed", "fixation": ("uniform", 1, 2)}
-    with pytest.raises(ValueError, match="KEY=VALUE"):
+    with pytest.raises(ValueError, match="--set as key=value"):
         parse_assignments(["=3"], "--set")
 
 

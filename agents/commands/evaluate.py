@@ -13,7 +13,6 @@ Any task argument can be overridden for the test, e.g. ``stimulus_duration=1500`
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import io
 import os
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from agents.atomic import write_text_atomic
+from agents.commands.assignments import parse_assignments
 
 #: key=value task arguments arrive through ``args.extra`` (see agents/cli.py).
 ACCEPTS_EXTRA = True
@@ -51,16 +51,10 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
 def parse_overrides(extra: Sequence[str]) -> dict[str, Any]:
     """``["key=value", ...]`` -> {key: literal value}; bare words stay strings."""
-    overrides: dict[str, Any] = {}
-    for item in extra:
-        key, sep, text = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise UsageError(f"expected task arguments as key=value, got {item!r}")
-        try:
-            overrides[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            overrides[key] = text
-    return overrides
+    try:
+        return parse_assignments(extra)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from pathlib import Path
-from typing import Any
 
 import neurotasks
+from agents.commands.assignments import parse_assignments
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
@@ -26,31 +25,12 @@ def add_parser(sub, name: str, help_text: str) -> None:
                    help="force a trial parameter (repeatable), e.g. --param coherence=12.8 --param ground_truth=1")
 
 
-def parse_assignments(pairs: list[str], flag: str) -> dict[str, Any]:
-    """``["dt=10", "stimulus=fixed"]`` -> ``{"dt": 10, "stimulus": "fixed"}``.
-
-    Values are Python literals (``ast.literal_eval``); a value that is not a literal is kept as a
-    plain string, so ``--set stimulus=fixed`` needs no extra quoting.
-    """
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ValueError(f"{flag} expects KEY=VALUE with KEY a name, got {pair!r}")
-        try:
-            out[key] = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            out[key] = text.strip()
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from agents.plots.task_trial import plot_trial  # matplotlib only when this command runs
 
     try:
-        task_kwargs = parse_assignments(args.task_kwargs, "--set")
-        forced = parse_assignments(args.trial_params, "--param")
+        task_kwargs = parse_assignments(args.task_kwargs, "--set task arguments")
+        forced = parse_assignments(args.trial_params, "--param trial parameters")
         if args.catch is not None:
             forced["catch"] = args.catch
         if args.index < 0:

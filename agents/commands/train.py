@@ -11,9 +11,9 @@ strings in quotes) or, failing that, as plain strings.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
+
+from agents.commands.assignments import parse_assignments
 
 ACCEPTS_EXTRA = True
 
@@ -35,20 +35,6 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no line per validation")
 
 
-def parse_task_kwargs(items: list[str]) -> dict[str, Any]:
-    """``["coherences=[6.4,51.2]", "stimulus=fixed"]`` -> dict; a ValueError for anything not key=value."""
-    kwargs: dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise ValueError(f"expected task arguments as key=value, got {item!r}")
-        try:
-            kwargs[key] = json.loads(text)
-        except json.JSONDecodeError:
-            kwargs[key] = text
-    return kwargs
-
-
 def _fail(message: str) -> int:
     print(f"neurotasks train: error: {message}", file=sys.stderr)
     return 2
@@ -58,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import neurotasks
 
     try:
-        task_kwargs = parse_task_kwargs(list(getattr(args, "extra", []) or []))
+        task_kwargs = parse_assignments(getattr(args, "extra", []) or [])
         task = neurotasks.make_task(args.task_id, **task_kwargs)
     except (ValueError, TypeError) as err:
         return _fail(str(err))
