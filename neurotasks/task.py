@@ -224,8 +224,16 @@ class Task:
         return params
 
     def sample_durations(self, params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Each period's duration in ms, (n,) arrays, in the order of ``period_names``."""
-        raise NotImplementedError
+        """Each period's duration in ms, (n,) arrays, by period name.
+
+        Default: one draw per period from ``self.durations`` (period name -> Duration), in that
+        dict's order; tasks whose durations depend on the trial's parameters override this.
+        """
+        durations = getattr(self, "durations", None)
+        if durations is None:
+            raise NotImplementedError(f"{type(self).__name__} must set self.durations or override sample_durations")
+        n = len(params["catch"])
+        return {name: duration.sample(n, rng) for name, duration in durations.items()}
 
     def fill(self, trials: Trials) -> None:
         """Write the noiseless inputs, targets, mask and gt of ``trials``."""
@@ -456,16 +464,22 @@ def check_duration(value: Any, name: str, *, allow_zero: bool = False) -> Durati
     return duration
 
 
-def check_values(values: Any, name: str, low: float, high: float) -> np.ndarray:
-    """A non-empty list of finite numbers in [low, high] -> float array, or a ValueError naming ``name``."""
+def check_values(values: Any, name: str, low: float = -math.inf, high: float = math.inf, *,
+                 low_inclusive: bool = True, distinct: bool = False) -> np.ndarray:
+    """A non-empty list of finite numbers in [low, high] (or (low, high] when ``low_inclusive``
+    is False; no repeats when ``distinct``) -> float array, or a ValueError naming ``name``."""
     try:
         arr = np.asarray(values, dtype=float).reshape(-1)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a list of numbers, got {values!r}") from None
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)) or arr.min() < low or arr.max() > high:
-        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {values!r}")
+    below = arr < low if low_inclusive else arr <= low
+    if not np.all(np.isfinite(arr)) or below.any() or np.any(arr > high):
+        interval = f"{'[' if low_inclusive else '('}{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be finite numbers in {interval}, got {values!r}")
+    if distinct and np.unique(arr).size != arr.size:
+        raise ValueError(f"{name} must not repeat a value, got {values!r}")
     return arr
 
 

@@ -140,10 +140,6 @@ class ContextDecision(DecisionTask):
         names = ("context", "motion_coherence", "motion_direction", "colour_coherence", "colour_direction")
         return {name: values.ravel() for name, values in zip(names, grid, strict=True)}
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr):
         context = tr.params["context"]
         cue = np.stack([context == MOTION, context == COLOUR], axis=1).astype(np.float32)

@@ -178,10 +178,6 @@ class DelayedReach(Task):
     def conditions(self):
         return {"target": np.arange(len(self.target_angles))}
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr: Trials) -> None:
         params = tr.params
         final = _unit(self.target_angles[params["target"]])                         # (B, 2)

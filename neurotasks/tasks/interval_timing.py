@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import Task, Trials, check_duration
+from neurotasks.task import Task, Trials, check_duration, check_values
 from neurotasks.timing import Duration, Uniform
 from neurotasks.timing_rule import TimingRule
 
@@ -29,21 +29,6 @@ CUE_SET_GO_INTERVALS = (800.0, 1500.0)
 READY_SET_GO_FIXATION = Uniform(300.0, 700.0)
 #: Cue alone before Set, random so Set cannot be anticipated.
 CUE_SET_GO_CUE_DURATION = Uniform(500.0, 1000.0)
-
-
-def check_positive_values(values: Any, name: str) -> np.ndarray:
-    """A non-empty list of distinct finite numbers > 0 -> float array, or a ValueError naming ``name``."""
-    try:
-        arr = np.asarray(values, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a list of numbers, got {values!r}") from None
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be finite numbers > 0, got {values!r}")
-    if np.unique(arr).size != arr.size:
-        raise ValueError(f"{name} must not repeat a value, got {values!r}")
-    return arr
 
 
 def _is_number(value: Any) -> bool:
@@ -68,7 +53,7 @@ class _IntervalTimingTask(Task):
                  input_baseline: float) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_baseline=input_baseline,
                          input_noise=input_noise, tau_in=tau_in, rectify_inputs=False)
-        self.intervals = check_positive_values(intervals, "intervals")
+        self.intervals = check_values(intervals, "intervals", 0.0, low_inclusive=False, distinct=True)
         self.pulse_width = float(check_duration(pulse_width, "pulse_width").max)
         if not (_is_number(tolerance) and 0 < tolerance < 1):
             raise ValueError(f"tolerance must be a relative tolerance in (0, 1), got {tolerance!r}")
@@ -204,7 +189,7 @@ class ReadySetGo(_IntervalTimingTask):
         super().__init__(dt=dt, intervals=intervals, pulse_width=pulse_width, production_factor=production_factor,
                          tolerance=tolerance, catch_prob=catch_prob, catch_duration=catch_duration,
                          input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
-        self.gains = check_positive_values(gains, "gains")
+        self.gains = check_values(gains, "gains", 0.0, low_inclusive=False, distinct=True)
         self.fixation = check_duration(fixation, "fixation")
         if self.pulse_width >= self.intervals.min():
             raise ValueError(f"pulse_width ({self.pulse_width:g} ms) must be shorter than the shortest interval "

@@ -164,10 +164,6 @@ class MultisensoryIntegration(DecisionTask):
         rate, modality = np.meshgrid(self.rates, [VISUAL, AUDITORY, BOTH], indexing="ij")
         return {"rate": rate.ravel(), "modality": modality.ravel()}
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr):
         modality = tr.params["modality"]
         pos, neg = rate_tuning(tr.params["rate"], self.rates.min(), self.rates.max())

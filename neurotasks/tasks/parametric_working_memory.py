@@ -169,10 +169,6 @@ class ParametricWorkingMemory(DecisionTask):
         f = self.ordered_pairs
         return {"f1": f[:, 0].copy(), "f2": f[:, 1].copy()}
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr):
         tuned = {}
         for period in ("f1", "f2"):

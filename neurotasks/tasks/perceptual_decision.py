@@ -137,10 +137,6 @@ class PerceptualDecision(_TwoAlternativeMotion):
             "decision": check_duration(decision, "decision"),
         }
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr):
         self.write_stimulus(tr, cue=self.stimulus == "variable")
         self.write_choice_targets(tr)
@@ -211,10 +207,6 @@ class PerceptualDecisionRT(_TwoAlternativeMotion):
         if not 0.2 < self.threshold <= self.high:
             raise ValueError(f"threshold must lie in (0.2, high={self.high}], got {threshold!r}")
         self.rule = ChoiceRule(response_period="stimulus", rt_period="stimulus", decode=self.threshold)
-
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
 
     def fill(self, tr):
         self.write_stimulus(tr)

@@ -171,10 +171,6 @@ class SequenceExecution(Task):
     def conditions(self):
         return {"sequence": self.sequences.copy()}
 
-    def sample_durations(self, params, rng):
-        n = len(params["catch"])
-        return {name: d.sample(n, rng) for name, d in self.durations.items()}
-
     def fill(self, tr):
         # One (B, periods + padding, channels) table per array, laid out over time by one gather each.
         seq = tr.params["sequence"].astype(np.int64)
