@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -293,23 +291,4 @@ def test_classes_are_exported():
 
 
 # ---------------------------------------------------------------------- environment checkers
-@pytest.mark.parametrize("task_id", IDS)
-def test_gymnasium_check_env(task_id):
-    from gymnasium.utils.env_checker import check_env
 
-    env = gym.make(task_id)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(env.unwrapped)
-    env.close()
-
-
-@pytest.mark.parametrize("task_id", IDS)
-def test_stable_baselines3_check_env(task_id):
-    from stable_baselines3.common.env_checker import check_env
-
-    env = gym.make(task_id)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(env)
-    env.close()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -260,18 +257,8 @@ def test_bad_forced_parameters(forced, param):
 
 
 # ---------------------------------------------------------------------- environment
-def test_gymnasium_check_env():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(gym.make(ID).unwrapped)
 
 
-def test_sb3_check_env():
-    from stable_baselines3.common.env_checker import check_env as sb3_check_env
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        sb3_check_env(gym.make(ID))
 
 
 def test_env_episode_with_correct_choice():

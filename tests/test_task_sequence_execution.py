@@ -1,13 +1,9 @@
 """SequenceExecution-v0: dots, sequences, inputs per period, targets, fixation aborts, env checks."""
 
 import itertools
-import warnings
 
-import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env as gym_check_env
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import neurotasks
 from neurotasks.env import TaskEnv
@@ -176,10 +172,3 @@ def test_bad_arguments(kwargs, match):
 def test_bad_forced_sequence():
     with pytest.raises(ValueError, match="sequence"):
         neurotasks.make_task(TASK_ID).trials(2, rng=0, sequence=9)
-
-
-def test_gymnasium_and_sb3_env_checkers():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        gym_check_env(gym.make(TASK_ID).unwrapped)
-        sb3_check_env(gym.make(TASK_ID))
