@@ -41,3 +41,10 @@ def test_ci_runs_the_readme_test_command():
 
 def test_main_job_command_is_the_training_run():
     assert "neurotasks train PerceptualDecision-v0" in command_after("main-job")
+
+
+def test_quickstart_runs():
+    """The README's first Python block is executable documentation."""
+    block = re.search(r"```python\n(.*?)```", README, re.S)
+    assert block
+    exec(compile(block.group(1), "README.md", "exec"), {})
