@@ -240,7 +240,7 @@ class TaskEnv(gym.Env):
             if self.trials_per_episode is not None and self._n_trials >= self.trials_per_episode:
                 terminated = True
                 self._episode_over = True
-                obs = self._obs_rows[min(t + 1, self._length - 1)]
+                obs = self._obs_rows[min(t + 1, self._length - 1)].copy()   # may have been returned already
             else:
                 self._next_trial()
                 obs = self._obs_rows[0]
