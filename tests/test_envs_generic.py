@@ -263,3 +263,16 @@ def test_import_is_light():
     out = run_python("import sys, neurotasks; print(sorted(m for m in ('torch', 'matplotlib', 'scipy', 'agents') "
                      "if m in sys.modules))")
     assert out.strip() == "[]"
+
+
+def test_every_call_returns_a_new_observation_array(task_id):
+    """No observation object is handed out twice (users may modify what they get)."""
+    env = gym.make(task_id)
+    seen = [env.reset(seed=0)[0]]
+    rng = np.random.default_rng(0)
+    for action in sample_actions(env.action_space, 300, rng):
+        obs, _, terminated, truncated, info = env.step(int(action) if action.ndim == 0 else action)
+        seen += [obs, info["target"], info["mask"]]
+        if terminated or truncated:
+            seen.append(env.reset()[0])
+    assert len({id(x) for x in seen}) == len(seen)
