@@ -86,9 +86,63 @@ def _windows(onset, width):
 def test_pulse_rate():
     task = neurotasks.make_task(TASK_ID)               # 2 Hz per bit, 2 s, 3 bits: ~12 pulses
     rate = task.trials(500, rng=3).params["n_pulses"].mean() / (3 * 2.0)
-    assert 1.8 < rate < 2.05                            # thinning drops a few percent
+    assert 1.88 < rate < 2.02                           # the 20 ms dead time lowers it to ~1.95 Hz
     silent = neurotasks.make_task(TASK_ID, pulse_rate=0).trials(4, rng=0)
     assert not silent.inputs.any() and not silent.mask.any()
+    assert not silent.params["n_pulses"].any()
+
+
+def _gaps_and_signs(pulses):
+    """Onset-to-onset gaps (steps), first onsets, and (previous, next) sign pairs of every channel."""
+    gaps, firsts, pairs = [], [], []
+    for trial in pulses:
+        for channel in trial.T:
+            onsets = np.flatnonzero(channel)
+            gaps.append(np.diff(onsets))
+            firsts.append(onsets[:1])
+            signs = channel[onsets]
+            pairs.append(np.stack([signs[:-1], signs[1:]], axis=1))
+    return np.concatenate(gaps), np.concatenate(firsts), np.concatenate(pairs)
+
+
+@pytest.mark.parametrize("block", [None, 1, 3])
+def test_pulses_are_a_dead_time_poisson_process(block):
+    """Gaps are w + G with G geometric, P(G >= g) = exp(-rate g dt); the first onset is G; signs are fair coins."""
+    task = neurotasks.make_task(TASK_ID, pulse_rate=20.0, pulse_width=20.0, duration=20000)
+    rng = np.random.default_rng(8)
+    if block is not None:                                  # force the rounds that extend short trains
+        task.pulse_trains = lambda rng, lengths, n_steps: type(task).pulse_trains(task, rng, lengths, n_steps, block)
+    pulses = task.trials(12, rng=rng).extras["pulses"]
+    gaps, firsts, pairs = _gaps_and_signs(pulses)
+    hazard = 20.0 * 10.0 / 1000.0
+    assert len(gaps) > 8000 and gaps.min() == 2                     # never overlapping, dead time 2 steps
+    g = gaps - 2
+    q = np.exp(-hazard)
+    expected = (1 - q) * q ** np.arange(6)                          # geometric pmf, 0..5
+    observed = np.bincount(g, minlength=6)[:6] / len(g)
+    np.testing.assert_allclose(observed, expected, atol=0.015)
+    assert abs(g.mean() - 1 / (np.exp(hazard) - 1)) < 0.25          # 4.52 steps; standard error ~0.05
+    assert abs(firsts.mean() - 1 / (np.exp(hazard) - 1)) < 2.5      # 36 first onsets, sd ~5 each
+    assert abs(pairs[:, 1].mean()) < 0.05                            # signs balanced
+    assert abs(np.mean(pairs[:, 0] == pairs[:, 1]) - 0.5) < 0.03     # and independent of the last one
+
+
+def test_pulse_trains_pass_every_trial_end():
+    task = neurotasks.make_task(TASK_ID, duration=("uniform", 500, 3000))
+    lengths = np.array([50, 300, 120])
+    for block in (None, 1, 2):
+        onset, sign = task.pulse_trains(np.random.default_rng(0), lengths, 300, block)
+        assert onset.shape[1:] == (3, 3) and sign.shape == onset.shape
+        assert np.all(onset[-1] >= lengths[:, None])               # every train reaches its trial's end
+        assert np.all(np.diff(onset, axis=0) >= 2)
+        assert set(np.unique(sign).tolist()) <= {-1, 1}
+    batch = task.trials(64, rng=9)                                   # variable lengths: no pulse on padding
+    t = np.arange(batch.n_steps)[None, :, None]
+    assert not (batch.extras["pulses"] * (t >= batch.lengths[:, None, None])).any()
+    for i in range(len(batch)):
+        targets, mask = reference_targets(batch.extras["pulses"][i, :batch.lengths[i]], width=2)
+        np.testing.assert_array_equal(batch.targets[i, :batch.lengths[i]], targets)
+        np.testing.assert_array_equal(batch.mask[i, :batch.lengths[i]], mask)
 
 
 @settings(max_examples=15, deadline=None)

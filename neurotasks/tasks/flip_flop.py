@@ -19,11 +19,14 @@ class FlipFlop(Task):
     emits brief +1 or -1 pulses at random times; the output of the same index must hold the
     sign of the last pulse on its input, ignoring the pulses of the other channels.
 
-    Pulses are drawn independently per channel: a candidate onset at each step with
-    probability `pulse_rate * dt / 1000`, with a random sign; a candidate that follows another
-    candidate of its channel by less than the pulse width is dropped, so the pulses of a
-    channel never overlap (this is a vectorised thinning: it drops slightly more than a
-    sequential rule would, so the realised rate is a little under `pulse_rate`).
+    Pulses are drawn independently per channel, from a Poisson process of rate `pulse_rate`
+    that sleeps for `pulse_width` after each onset (a dead-time Poisson process), on the step
+    grid: the first onset comes at step G, and each next one w + G steps after the previous
+    one (w = `pulse_width / dt` rounded, at least 1), every G an independent geometric draw
+    with P(G >= g) = exp(-pulse_rate g dt / 1000). So the pulses of a channel never overlap,
+    the mean onset-to-onset gap is w + 1 / (exp(pulse_rate dt / 1000) - 1) steps, and the
+    realised rate is a little under `pulse_rate` (about 1.95 Hz at the defaults). Each pulse's
+    sign is +1 or -1 with probability 1/2, independently of everything else.
 
     ## Inputs
     | channel | during | value |
@@ -60,7 +63,8 @@ class FlipFlop(Task):
     fewer units suffice).
 
     ## Version history
-    v0: first version.
+    v0: first version. Pulse trains are now drawn sparsely, as the dead-time process above
+    (the same specification; a given seed gives different trials than before).
     """
 
     id = "FlipFlop-v0"
@@ -86,6 +90,7 @@ class FlipFlop(Task):
                              f"got {pulse_rate!r}")
         self.pulse_rate = float(pulse_rate)
         self.pulse_width = check_duration(pulse_width, "pulse_width").max
+        #: Steps of a pulse, and the dead time after each onset.
         self.pulse_steps = max(1, round(self.pulse_width / self.dt))
         self.duration = check_duration(duration, "duration")
         self.input_names = tuple(f"pulse_{i + 1}" for i in range(self.n_bits))
@@ -99,44 +104,75 @@ class FlipFlop(Task):
         return {"trial": self.duration.sample(len(params["catch"]), rng)}
 
     def fill(self, tr: Trials) -> None:
-        n, n_steps, n_bits = shape = (tr.n, tr.n_steps, self.n_bits)
+        # Sparse pulse trains per (trial, channel), then dense arrays from ONE int8 running sum over
+        # time of the changes of code = 4 * target + (pulse on): target = sign(code), pulse on =
+        # code & 1, so inputs = target * pulse on and mask = |target| - pulse on.
+        n, n_steps, n_bits = tr.n, tr.n_steps, self.n_bits
         w = self.pulse_steps
-        step = np.repeat(np.arange(n_steps, dtype=np.int32), n_bits).reshape(n_steps, n_bits)   # (T, n)
-        uniform = tr.rng.random(shape)
-        candidate = uniform < self.pulse_rate * self.dt / 1000.0
-        candidate.reshape(n, -1)[:] &= np.arange(n_steps * n_bits) < (tr.lengths * n_bits)[:, None]  # not on padding
-        negative = tr.rng.random(out=uniform) < 0.5                                # the next draws, same buffer
+        onset, sign = self.pulse_trains(tr.rng, tr.lengths, n_steps)          # (K, B, n_bits)
+        valid = onset < tr.lengths[:, None]                                   # a prefix of each train
+        # Flat indices into (B, T, n_bits) of the onsets and of the pulse ends inside the array.
+        flat = onset * np.int64(n_bits)
+        flat += np.arange(n, dtype=np.int64)[:, None] * (n_steps * n_bits) + np.arange(n_bits)
+        on = flat[valid]
+        end = flat[valid & (onset < n_steps - w)] + w * n_bits
+        change = sign * np.int8(4)                       # at an onset: 4 (new sign - previous sign) + 1
+        change[1:] -= change[:-1].copy()
+        change += 1
 
-        # Drop a candidate if another candidate of its channel started in the w - 1 steps before:
-        # count[:, t] candidates before step t, compared with the count w - 1 steps earlier.
-        count = _padded_cumsum(candidate)                                       # (B, T + 1, n)
-        lag = min(w - 1, n_steps)
-        onset = np.empty(shape, dtype=bool)
-        np.equal(count[:, :lag], 0, out=onset[:, :lag])
-        np.equal(count[:, lag:-1], count[:, :n_steps - lag], out=onset[:, lag:])
-        onset &= candidate
-        pulses = onset.view(np.int8) - ((onset & negative).view(np.int8) << 1)  # +1 / -1 at onsets
+        code = np.zeros((n, n_steps, n_bits), dtype=np.int8)
+        flat_code = code.reshape(-1)
+        flat_code[on] = change[valid]
+        flat_code[end] -= 1                              # ends are distinct; an end may meet the next onset
+        np.cumsum(code, axis=1, dtype=np.int8, out=code)
+        target = np.sign(code)                           # the sign of the last onset, 0 before the first
+        np.copyto(tr.targets, target)
+        np.bitwise_and(code, 1, out=code)                # the pulse is on
+        signed = np.multiply(target, code, out=code)     # the pulse's sign while it is on
+        np.copyto(tr.inputs, signed)
+        np.abs(target, out=target)
+        target -= np.abs(signed, out=signed)             # a sign to hold and no pulse on
+        np.copyto(tr.mask, target)
 
-        # The last onset so far and its sign in one running maximum of 4 t + 2 + sign at onsets
-        # (0 elsewhere): code >> 2 is the onset step and code & 3 is 3 (+1), 1 (-1) or 0 (none yet).
-        code = np.multiply(onset.view(np.int8), 4 * step + 2)
-        code += pulses
-        np.maximum.accumulate(code, axis=1, out=code)
-        flipping = step - (code >> 2) < w                                       # within w steps of the onset
-        code &= 3
-        sign = code - ((code & 1) << 1)                                         # 3 -> +1, 1 -> -1, 0 -> 0
-        # Targets: the sign of the last onset (0 before the first); inputs: that sign for the w
-        # steps of its pulse; mask: 1 once the first pulse is over.
-        tr.targets[:] = sign
-        tr.inputs[:] = sign * flipping
-        tr.mask[:] = (code > 0) & ~flipping
-        tr.params["n_pulses"] = onset.sum(axis=(1, 2))
+        pulses = np.zeros((n, n_steps, n_bits), dtype=np.int8)
+        pulses.reshape(-1)[on] = sign[valid]
+        tr.params["n_pulses"] = np.bincount(on // (n_steps * n_bits), minlength=n)
         tr.extras["pulses"] = pulses
 
+    def pulse_trains(self, rng: np.random.Generator, lengths: np.ndarray, n_steps: int,
+                     block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(K, B, n_bits) onset steps of every channel's pulses (increasing along K; those at or
+        after the trial's end are unused) and their signs (int8, +1 or -1).
 
-def _padded_cumsum(x: np.ndarray) -> np.ndarray:
-    """Cumulative count over time with a leading 0: out[:, t] = sum of x[:, :t] (int32)."""
-    out = np.empty((x.shape[0], x.shape[1] + 1, *x.shape[2:]), dtype=np.int32)
-    out[:, 0] = 0
-    np.cumsum(x, axis=1, dtype=np.int32, out=out[:, 1:])
-    return out
+        Onset 0 comes at step G and onset k + 1 at onset k + ``pulse_steps`` + G, each G an
+        independent geometric draw with P(G >= g) = exp(-pulse_rate g dt / 1000): the steps in
+        which a Poisson process of rate ``pulse_rate`` fires, the process sleeping for a pulse's
+        width after each onset. Gaps are drawn ``block`` at a time per channel (default: enough
+        to pass the end of the trial almost always) until every train has passed its trial's end.
+        """
+        n, w = len(lengths), self.pulse_steps
+        hazard = self.pulse_rate * self.dt / 1000.0                                 # events per step
+        if hazard == 0.0:
+            return np.full((1, n, self.n_bits), n_steps, dtype=np.int32), np.ones((1, n, self.n_bits), np.int8)
+        # Enough gaps to pass the end of the trial almost always (mean count + 5 sd, at most
+        # ceil(T / w) + 1, which always does); if a row falls short, every row draws another block.
+        mean_count = n_steps / (w + 1.0 / hazard)
+        most = -(-n_steps // w) + 1
+        k = min(most, int(mean_count + 5.0 * np.sqrt(mean_count)) + 2 if block is None else block)
+        blocks, reached = [], np.full((1, n, self.n_bits), -w, dtype=np.int32)
+        while True:
+            gaps = rng.standard_exponential((k, n, self.n_bits))
+            gaps *= 1.0 / hazard
+            np.minimum(gaps, n_steps, out=gaps)                                     # no int overflow
+            block = gaps.astype(np.int32)                                          # floor: geometric
+            block += w
+            block[0] += reached[0]
+            np.cumsum(block, axis=0, out=block)                  # along K: vectorised over (B, n_bits)
+            blocks.append(block)
+            reached = block[-1:]
+            if k == most or np.all(reached[0] >= lengths[:, None]):
+                break
+        onset = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+        sign = rng.integers(0, 2, size=onset.shape, dtype=bool).view(np.int8) * np.int8(2)
+        sign -= 1
+        return onset, sign
