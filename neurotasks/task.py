@@ -322,10 +322,11 @@ class Task:
         if self.input_noise or self.input_baseline:
             inputs += self._baseline_and_noise(lengths, padding, rng)
         np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
-        real = (~padding[:, :, None]).astype(np.float32)     # float32: twice as fast as a bool mask here
-        for array in (inputs, tr.targets, tr.mask):
-            np.multiply(array, real, out=array)
-        np.putmask(tr.gt, padding, -1)
+        if padding.any():                       # trials of equal length (e.g. FlipFlop) have none to clear
+            real = (~padding[:, :, None]).astype(np.float32)     # float32: twice as fast as a bool mask here
+            for array in (inputs, tr.targets, tr.mask):
+                np.multiply(array, real, out=array)
+            np.putmask(tr.gt, padding, -1)
         return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
 
