@@ -163,7 +163,7 @@ def test_ramp_decodes_to_target_within_half_a_step(interval, gain, dt):
     assert not np.isnan(ev["produced"]).any()          # the ramp always reaches 1 inside the window
     if gain * interval >= dt / 2:                     # shorter targets are clamped to one step
         assert np.all(np.abs(ev["error"]) <= dt / 2 + 1e-9)
-        np.testing.assert_array_equal(ev["produced"], np.rint(gain * interval / dt) * dt)
+        np.testing.assert_array_equal(ev["produced"], max(np.rint(gain * interval / dt), 1) * dt)
     assert np.all(ev["correct"] == (np.abs(ev["error"]) <= 0.2 * gain * interval))
     replay = task.evaluate(batch, actions=batch.gt.clip(0))
     np.testing.assert_array_equal(replay["produced"], ev["produced"])
