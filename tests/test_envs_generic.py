@@ -15,6 +15,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import neurotasks
 from neurotasks.env import TaskEnv
+from neurotasks.rules import ChoiceRule
 from tests.conftest import TASK_IDS, sample_actions
 
 
@@ -276,3 +277,21 @@ def test_every_call_returns_a_new_observation_array(task_id):
         if terminated or truncated:
             seen.append(env.reset()[0])
     assert len({id(x) for x in seen}) == len(seen)
+
+
+CHOICE_TASKS = [t for t in TASK_IDS if isinstance(neurotasks.make_task(t).rule, ChoiceRule)]
+
+
+@pytest.mark.parametrize("task_id", CHOICE_TASKS)
+def test_following_gt_earns_the_correct_reward(task_id):
+    """Acting out ``info``'s ground truth (fixate, then answer in the window) is a correct trial."""
+    env = gym.make(task_id, catch_prob=0.0)
+    env.reset(seed=15)
+    trial = env.unwrapped.trial
+    total, terminated, t, info = 0.0, False, 0, {}
+    while not terminated:
+        _, reward, terminated, _, info = env.step(int(trial["gt"][t]))
+        total += reward
+        t += 1
+    assert total == 1.0 and info["correct"] == 1.0 and info["is_success"]
+    assert_same(info["trial"], trial["params"])

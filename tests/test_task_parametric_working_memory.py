@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -254,21 +253,3 @@ def test_bad_arguments(kwargs, param):
 def test_bad_forced_parameters(forced, param):
     with pytest.raises(ValueError, match=param):
         noiseless().trials(4, rng=0, **forced)
-
-
-# ---------------------------------------------------------------------- environment
-
-
-
-
-def test_env_episode_with_correct_choice():
-    env = gym.make(ID, catch_prob=0.0)
-    env.reset(seed=15)
-    trial = env.unwrapped.trial
-    total, terminated, t, info = 0.0, False, 0, {}
-    while not terminated:
-        _, reward, terminated, _, info = env.step(int(trial["gt"][t]))
-        total += reward
-        t += 1
-    assert total == 1.0 and info["correct"] == 1.0
-    assert (info["trial"]["f1"], info["trial"]["f2"]) == (trial["params"]["f1"], trial["params"]["f2"])
