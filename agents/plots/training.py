@@ -36,6 +36,8 @@ def training_curve_figure(history: Sequence[Mapping[str, Any]], metric: str, thr
             ax_loss.set_yscale("log")
     ax_loss.set_ylabel("loss")
     ax_score.plot(x, score, "o-", color="tab:blue", ms=3, lw=1)
+    if op in ("<", "<=") and np.isfinite(score).any() and np.nanmin(score) > 0:
+        ax_score.set_yscale("log")      # errors fall by orders of magnitude from an untrained network
     if threshold is not None:
         label = criterion_label or f"criterion {op} {threshold:g}"
         ax_score.axhline(threshold, color="tab:red", ls="--", lw=1, label=label)

