@@ -117,15 +117,6 @@ def test_catch_fraction():
     assert abs(batch.params["catch"].mean() - p) < 4 * np.sqrt(p * (1 - p) / 20000)
 
 
-def test_catch_trials_are_all_fixation():
-    batch = noiseless().trials(6, rng=7, catch=True)
-    assert np.all(batch.lengths == 60)  # 1200 ms: the length of a regular trial
-    np.testing.assert_allclose(batch.inputs, BASELINE, atol=1e-7)
-    np.testing.assert_allclose(batch.targets, 0.2, atol=1e-7)
-    np.testing.assert_array_equal(batch.mask, 1.0)
-    np.testing.assert_array_equal(batch.gt, 0)
-
-
 # ---------------------------------------------------------------------- conditions
 def test_condition_grid():
     grid = noiseless().conditions()
@@ -171,23 +162,6 @@ def test_ground_truth_is_the_attended_direction(context, motion_direction, colou
     batch = noiseless().trials(3, rng=10, catch=False, context=context, motion_direction=motion_direction,
                                colour_direction=colour_direction)
     np.testing.assert_array_equal(batch.params["ground_truth"], answer)
-
-
-def test_targets_mask_and_gt():
-    batch = noiseless().trials(64, rng=11, catch=False)
-    for i in range(len(batch)):
-        tr = batch.trial(i)
-        (f0, f1), (s0, s1), (d0, d1) = (tr["periods"][k] for k in ("fixation", "stimulus", "decision"))
-        answer = tr["params"]["ground_truth"]
-        np.testing.assert_allclose(tr["targets"][f0:f1], 0.2)
-        np.testing.assert_allclose(tr["targets"][s0:s1], 0.0)
-        np.testing.assert_allclose(tr["targets"][d0:d1, answer], 1.0)
-        np.testing.assert_allclose(tr["targets"][d0:d1, 1 - answer], 0.2)
-        np.testing.assert_array_equal(tr["mask"][f0:f1], 1)
-        np.testing.assert_array_equal(tr["mask"][s0:s1], 0)
-        np.testing.assert_array_equal(tr["mask"][d0:d1], 1)
-        np.testing.assert_array_equal(tr["gt"][:d0], 0)
-        np.testing.assert_array_equal(tr["gt"][d0:d1], answer + 1)
 
 
 @settings(max_examples=25, deadline=None)

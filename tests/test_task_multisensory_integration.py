@@ -90,15 +90,6 @@ def test_catch_fraction():
     assert abs(batch.params["catch"].mean() - 0.2) < 4 * np.sqrt(0.2 * 0.8 / 10000)
 
 
-def test_catch_trials_are_all_fixation():
-    batch = noiseless().trials(5, rng=5, catch=True)
-    assert np.all(batch.lengths == 125)
-    np.testing.assert_allclose(batch.inputs, BASELINE, atol=1e-7)
-    np.testing.assert_allclose(batch.targets, 0.2, atol=1e-7)
-    np.testing.assert_array_equal(batch.mask, 1.0)
-    np.testing.assert_array_equal(batch.gt, 0)
-
-
 # ---------------------------------------------------------------------- conditions
 def test_condition_grid():
     grid = noiseless().conditions()
@@ -137,24 +128,6 @@ def test_ground_truth_from_boundary(rate, answer):
 def test_boundary_argument():
     batch = noiseless(boundary=10.5).trials(2, rng=8, catch=False, rate=[10, 11])
     np.testing.assert_array_equal(batch.params["ground_truth"], [1, 0])
-
-
-def test_targets_mask_and_gt():
-    batch = noiseless().trials(48, rng=9, catch=False)
-    for i in range(len(batch)):
-        tr = batch.trial(i)
-        (f0, f1), (s0, s1), (d0, d1) = (tr["periods"][k] for k in ("fixation", "stimulus", "decision"))
-        answer = tr["params"]["ground_truth"]
-        assert answer == (0 if tr["params"]["rate"] > 12.5 else 1)
-        np.testing.assert_allclose(tr["targets"][f0:f1], 0.2)
-        np.testing.assert_allclose(tr["targets"][s0:s1], 0.0)
-        np.testing.assert_allclose(tr["targets"][d0:d1, answer], 1.0)
-        np.testing.assert_allclose(tr["targets"][d0:d1, 1 - answer], 0.2)
-        np.testing.assert_array_equal(tr["mask"][f0:f1], 1)
-        np.testing.assert_array_equal(tr["mask"][s0:s1], 0)
-        np.testing.assert_array_equal(tr["mask"][d0:d1], 1)
-        np.testing.assert_array_equal(tr["gt"][:d0], 0)
-        np.testing.assert_array_equal(tr["gt"][d0:d1], answer + 1)
 
 
 @settings(max_examples=25, deadline=None)

@@ -105,15 +105,6 @@ def test_catch_fraction():
     assert abs(batch.params["catch"].mean() - p) < 4 * np.sqrt(p * (1 - p) / 10000)
 
 
-def test_catch_trials_are_all_fixation():
-    batch = noiseless().trials(5, rng=7, catch=True)
-    assert np.all(batch.lengths == 125)
-    np.testing.assert_allclose(batch.inputs, BASELINE, atol=1e-7)
-    np.testing.assert_allclose(batch.targets, 0.2, atol=1e-7)
-    np.testing.assert_array_equal(batch.mask, 1.0)
-    np.testing.assert_array_equal(batch.gt, 0)
-
-
 # ---------------------------------------------------------------------- conditions
 def test_condition_grid():
     grid = noiseless().conditions()
@@ -147,24 +138,6 @@ def test_sampling_is_balanced():
 def test_ground_truth(f1, f2, answer):
     batch = noiseless(delay=3000).trials(2, rng=10, catch=False, f1=f1, f2=f2)
     np.testing.assert_array_equal(batch.params["ground_truth"], answer)
-
-
-def test_targets_mask_and_gt():
-    batch = noiseless().trials(30, rng=11, catch=False)
-    for i in range(len(batch)):
-        tr = batch.trial(i)
-        fix, dec = tr["periods"]["fixation"], tr["periods"]["decision"]
-        answer = tr["params"]["ground_truth"]
-        assert answer == (0 if tr["params"]["f1"] > tr["params"]["f2"] else 1)
-        np.testing.assert_allclose(tr["targets"][slice(*fix)], 0.2)
-        np.testing.assert_allclose(tr["targets"][fix[1]:dec[0]], 0.0)
-        np.testing.assert_allclose(tr["targets"][slice(*dec), answer], 1.0)
-        np.testing.assert_allclose(tr["targets"][slice(*dec), 1 - answer], 0.2)
-        np.testing.assert_array_equal(tr["mask"][slice(*fix)], 1)
-        np.testing.assert_array_equal(tr["mask"][fix[1]:dec[0]], 0)  # f1, delay and f2 unconstrained
-        np.testing.assert_array_equal(tr["mask"][slice(*dec)], 1)
-        np.testing.assert_array_equal(tr["gt"][:dec[0]], 0)
-        np.testing.assert_array_equal(tr["gt"][slice(*dec)], answer + 1)
 
 
 @settings(max_examples=20, deadline=None)
