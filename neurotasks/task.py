@@ -208,7 +208,7 @@ class Task:
         self.dt = _positive(dt, "dt")
         self.catch_prob = _probability(catch_prob, "catch_prob")
         self.catch_duration = _positive(catch_duration, "catch_duration")
-        self.input_baseline = _finite(input_baseline, "input_baseline")
+        self.input_baseline = check_number(input_baseline, "input_baseline")
         self.input_noise = _nonnegative(input_noise, "input_noise")
         self.tau_in = _positive(tau_in, "tau_in")
         self.rectify_inputs = bool(rectify_inputs)
@@ -428,7 +428,8 @@ class Task:
 
 
 # ---------------------------------------------------------------------- argument checks
-def _finite(value: Any, name: str) -> float:
+def check_number(value: Any, name: str) -> float:
+    """A finite real number (not a bool) -> float, or a ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -436,21 +437,21 @@ def _finite(value: Any, name: str) -> float:
 
 
 def _positive(value: Any, name: str) -> float:
-    value = _finite(value, name)
+    value = check_number(value, name)
     if value <= 0:
         raise ValueError(f"{name} must be > 0, got {value!r}")
     return value
 
 
 def _nonnegative(value: Any, name: str) -> float:
-    value = _finite(value, name)
+    value = check_number(value, name)
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
     return value
 
 
 def _probability(value: Any, name: str) -> float:
-    value = _finite(value, name)
+    value = check_number(value, name)
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
     return value
@@ -485,4 +486,4 @@ def check_values(values: Any, name: str, low: float = -math.inf, high: float = m
 
 
 # Names re-exported for task modules.
-__all__ = ["TASK_CLASSES", "Task", "Trials", "as_generator", "check_duration", "check_values"]
+__all__ = ["TASK_CLASSES", "Task", "Trials", "as_generator", "check_duration", "check_number", "check_values"]

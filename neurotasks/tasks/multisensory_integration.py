@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import check_duration, check_values
+from neurotasks.task import check_duration, check_number, check_values
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
@@ -127,10 +127,7 @@ class MultisensoryIntegration(DecisionTask):
             raise ValueError(f"rates must be positive (events/s), got {rates!r}")
         if self.rates.min() == self.rates.max():
             raise ValueError(f"rates needs at least two different rates to define the tuning, got {rates!r}")
-        if isinstance(boundary, bool) or not isinstance(boundary, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(boundary):
-            raise ValueError(f"boundary must be a finite number of events/s, got {boundary!r}")
-        self.boundary = float(boundary)
+        self.boundary = check_number(boundary, "boundary")
         if np.any(self.rates == self.boundary):
             raise ValueError(f"rates must not contain the boundary {self.boundary:g} Hz (its category is "
                              f"undefined), got {rates!r}")
