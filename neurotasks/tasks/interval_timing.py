@@ -7,15 +7,12 @@ Set to 1 at the target time, and one go whose timing is scored by ``TimingRule``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from numbers import Real
-from typing import Any
 
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import Task, Trials, check_duration, check_values
+from neurotasks.task import Task, Trials, check_duration, check_number, check_values
 from neurotasks.timing import Duration, Uniform
 from neurotasks.timing_rule import TimingRule
 
@@ -29,10 +26,6 @@ CUE_SET_GO_INTERVALS = (800.0, 1500.0)
 READY_SET_GO_FIXATION = Uniform(300.0, 700.0)
 #: Cue alone before Set, random so Set cannot be anticipated.
 CUE_SET_GO_CUE_DURATION = Uniform(500.0, 1000.0)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _IntervalTimingTask(Task):
@@ -55,10 +48,10 @@ class _IntervalTimingTask(Task):
                          input_noise=input_noise, tau_in=tau_in, rectify_inputs=False)
         self.intervals = check_values(intervals, "intervals", 0.0, low_inclusive=False, distinct=True)
         self.pulse_width = float(check_duration(pulse_width, "pulse_width").max)
-        if not (_is_number(tolerance) and 0 < tolerance < 1):
+        self.tolerance = check_number(tolerance, "tolerance")
+        if not 0 < self.tolerance < 1:
             raise ValueError(f"tolerance must be a relative tolerance in (0, 1), got {tolerance!r}")
-        self.tolerance = float(tolerance)
-        if not (_is_number(production_factor) and production_factor > 1 + self.tolerance):
+        if not check_number(production_factor, "production_factor") > 1 + self.tolerance:
             raise ValueError(f"production_factor must be a number > 1 + tolerance = {1 + self.tolerance:g} "
                              f"(the go window must outlast the tolerated range), got {production_factor!r}")
         self.production_factor = float(production_factor)
