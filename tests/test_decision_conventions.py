@@ -51,3 +51,14 @@ def test_catch_trials_are_all_fixation(task_id):
     np.testing.assert_array_equal(batch.targets, np.float32(0.2))
     np.testing.assert_array_equal(batch.mask, 1.0)
     np.testing.assert_array_equal(batch.gt, 0)
+
+
+@pytest.mark.parametrize("task_id", sorted(CATCH_MS))
+def test_input_noise_statistics_and_rectification(task_id):
+    """White noise of per-step sd sqrt(2 tau_in / dt) sigma = sqrt(10) * 0.01 on every input; inputs >= 0."""
+    quiet_batch = quiet(task_id).trials(200, rng=3)
+    noisy = neurotasks.make_task(task_id).trials(200, rng=3)     # same draws but the noise, drawn last
+    noise = (noisy.inputs - quiet_batch.inputs)[noisy.valid]
+    assert noise.std() == pytest.approx(np.sqrt(2 * 100 / 20) * 0.01, rel=0.02)
+    assert abs(noise.mean()) < 1e-3
+    assert noisy.inputs.min() >= 0.0

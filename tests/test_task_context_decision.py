@@ -85,16 +85,6 @@ def test_colour_context_cue():
     np.testing.assert_allclose(batch.inputs[0, s, :2], [0.2, 1.2], atol=1e-7)
 
 
-def test_noise_statistics_and_rectification():
-    quiet = noiseless().trials(400, rng=3)
-    noisy = neurotasks.make_task(ID).trials(400, rng=3)
-    noise = (noisy.inputs - quiet.inputs)[noisy.valid]
-    sd = np.sqrt(2 * 100 / 20) * 0.01
-    assert noise.std() == pytest.approx(sd, rel=0.02)
-    assert abs(noise.mean()) < 1e-3
-    assert noisy.inputs.min() >= 0.0
-
-
 # ---------------------------------------------------------------------- periods and catch trials
 def test_period_lengths_in_steps():
     batch = noiseless().trials(50, rng=4, catch=False)

@@ -66,14 +66,6 @@ def test_tuning_uses_the_rate_range():
     np.testing.assert_allclose(batch.inputs[:, s, [0, 2]] - BASELINE, [[0.4, 1.2], [0.8, 0.8]], atol=1e-6)
 
 
-def test_noise_statistics_and_rectification():
-    quiet = noiseless().trials(300, rng=2)
-    noisy = neurotasks.make_task(ID).trials(300, rng=2)
-    noise = (noisy.inputs - quiet.inputs)[noisy.valid]
-    assert noise.std() == pytest.approx(np.sqrt(2 * 100 / 20) * 0.01, rel=0.02)
-    assert noisy.inputs.min() >= 0.0
-
-
 # ---------------------------------------------------------------------- periods and catch trials
 def test_period_lengths_in_steps():
     batch = noiseless().trials(50, rng=3, catch=False)

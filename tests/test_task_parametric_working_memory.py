@@ -67,14 +67,6 @@ def test_tuning_uses_the_frequency_range():
     np.testing.assert_allclose(batch.inputs[0, p["f2"][0]] - BASELINE, [1.2, 0.4], atol=1e-6)
 
 
-def test_noise_statistics_and_rectification():
-    quiet = noiseless().trials(100, rng=2)
-    noisy = neurotasks.make_task(ID).trials(100, rng=2)
-    noise = (noisy.inputs - quiet.inputs)[noisy.valid]
-    assert noise.std() == pytest.approx(np.sqrt(2 * 100 / 20) * 0.01, rel=0.02)
-    assert noisy.inputs.min() >= 0.0
-
-
 # ---------------------------------------------------------------------- periods and catch trials
 def test_period_lengths_with_test_delay():
     batch = noiseless(delay=3000).trials(40, rng=3, catch=False)
