@@ -140,10 +140,6 @@ class Trials:
             table[:, self.task.period_names.index(name)] = value
         return self.lay_out(table, self.table_rows, out)
 
-    def from_step(self, start: np.ndarray) -> np.ndarray:
-        """(B, T) bool: True from step ``start[b]`` to the end of the trial."""
-        return (self.t >= np.asarray(start)[:, None]) & (self.t < self.lengths[:, None])
-
     def onset(self, name: str) -> np.ndarray:
         """(B,) first step of a period."""
         return self.periods[name][:, 0]
@@ -154,10 +150,6 @@ class Trials:
 
     def channel(self, name: str) -> int:
         return self.task.input_names.index(name)
-
-    def output(self, name: str) -> int:
-        return self.task.output_names.index(name)
-
 
 class Task:
     """Base class of every task. See the module docstring for what a subclass writes.
