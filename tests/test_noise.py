@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from neurotasks.noise import standard_normal
+from neurotasks.noise import BLOCK, SMALL, standard_normal
 
 
 def test_moments_and_independence():
@@ -16,8 +16,9 @@ def test_moments_and_independence():
     assert abs(x.mean()) < 5e-3 and x.std() == pytest.approx(1.0, abs=3e-3)
     assert (x.astype(np.float64) ** 4).mean() == pytest.approx(3.0, abs=0.03)      # Gaussian kurtosis
     assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 5e-3
-    half = len(x) // 2                                                         # the cos and sin halves
-    assert abs(np.corrcoef(x[:half], x[half + 1:2 * half + 1])[0, 1]) < 5e-3
+    pairs = x[: 2 * BLOCK * (len(x) // (2 * BLOCK))].reshape(-1, 2, BLOCK)     # each block: cos half, sin half
+    assert abs(np.corrcoef(pairs[:, 0].ravel(), pairs[:, 1].ravel())[0, 1]) < 5e-3
+    assert abs(np.corrcoef(pairs[:, 0].ravel() ** 2, pairs[:, 1].ravel() ** 2)[0, 1]) < 5e-3   # r and θ independent
     # tail probabilities of N(0, 1)
     assert np.mean(np.abs(x) > 1.96) == pytest.approx(0.05, abs=2e-3)
     assert np.mean(np.abs(x) > 3.0) == pytest.approx(0.0027, abs=3e-4)
@@ -28,3 +29,24 @@ def test_deterministic_and_sized(seed, n):
     a = standard_normal(np.random.default_rng(seed), n)
     b = standard_normal(np.random.default_rng(seed), n)
     assert a.shape == (n,) and np.array_equal(a, b) and np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize("n", [SMALL, SMALL + 1, 2 * BLOCK - 1, 2 * BLOCK, 2 * BLOCK + 1, 5 * BLOCK + 3])
+def test_every_path_and_block_edge_fills_all_samples(n):
+    out = np.full(n, np.nan, np.float32)
+    assert standard_normal(np.random.default_rng(1), n, out=out) is out
+    assert np.all(np.isfinite(out)) and out.std() == pytest.approx(1.0, abs=0.1)
+    assert np.array_equal(out, standard_normal(np.random.default_rng(1), n))
+
+
+@pytest.mark.parametrize("n", [10, 100_000])
+def test_scale_is_the_standard_deviation(n):
+    a = standard_normal(np.random.default_rng(2), n)
+    b = standard_normal(np.random.default_rng(2), n, scale=0.25)
+    np.testing.assert_allclose(b, 0.25 * a, rtol=1e-6, atol=1e-7)
+
+
+def test_fills_a_shaped_buffer():
+    out = np.zeros((7, 300, 3), np.float32)
+    standard_normal(np.random.default_rng(3), out.size, out=out)
+    assert np.all(out != 0)
