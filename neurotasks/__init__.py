@@ -6,6 +6,7 @@
     env = gym.make("PerceptualDecision-v0")          # one trial per episode
     task = neurotasks.make_task("PerceptualDecision-v0")
     batch = task.trials(128, rng=0)                  # whole trials for supervised training
+    batches = neurotasks.TrialSampler(task, 128, rng=0)   # endless fresh batches: batches()
 
 Importing this package registers every task with Gymnasium. It needs only NumPy and Gymnasium.
 """
@@ -13,9 +14,10 @@ Importing this package registers every task with Gymnasium. It needs only NumPy 
 from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
 from neurotasks.registry import list_tasks, make_task, register_all, task_arguments, task_class
+from neurotasks.sampler import TrialSampler
 from neurotasks.task import Task
 
 __version__ = "0.1.0"
-__all__ = ["Criterion", "Task", "TrialBatch", "list_tasks", "make_task", "task_arguments", "task_class"]
+__all__ = ["Criterion", "Task", "TrialBatch", "TrialSampler", "list_tasks", "make_task", "task_arguments", "task_class"]
 
 register_all()

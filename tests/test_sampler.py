@@ -1,0 +1,68 @@
+"""TrialSampler: batches of whole fresh trials, drawn a block at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import neurotasks
+from neurotasks import TrialSampler
+
+
+def concat(batches, field):
+    return np.concatenate([getattr(b, field)[i, :n].ravel() for b in batches for i, n in enumerate(b.lengths)])
+
+
+@pytest.mark.parametrize("task_id", ["PerceptualDecision-v0", "FlipFlop-v0", "DelayedReach-v0"])
+def test_batches_are_the_block_cut_in_order(task_id):
+    """Consecutive batches are one ``task.trials(block)`` call, in order, each trimmed to its longest trial."""
+    task = neurotasks.make_task(task_id)
+    sampler = TrialSampler(task, 8, rng=3, block=24)
+    batches = [sampler() for _ in range(3)]
+    block = task.trials(24, 3)
+    for field in ("inputs", "targets", "mask", "gt"):
+        assert np.array_equal(concat(batches, field), concat([block], field))
+    for b, start in zip(batches, (0, 8, 16), strict=True):
+        assert len(b) == 8 and b.n_steps == b.lengths.max()
+        assert all(a.flags.c_contiguous for a in (b.inputs, b.targets, b.mask, b.gt))
+        for key, value in b.params.items():
+            np.testing.assert_array_equal(value, block.params[key][start:start + 8])   # NaN == NaN
+        for key, value in b.periods.items():
+            assert np.array_equal(value, block.periods[key][start:start + 8])
+
+
+def test_next_block_is_fresh_and_seeding_reproduces():
+    a = TrialSampler("PerceptualDecision-v0", 4, rng=0, block=4)
+    b = TrialSampler("PerceptualDecision-v0", 4, rng=0, block=4)
+    first, second = next(a), next(a)
+    assert not np.array_equal(first.params["coherence"], second.params["coherence"]) or \
+        not np.array_equal(first.lengths, second.lengths)
+    for x, y in zip((first, second), (b(), b()), strict=True):
+        assert np.array_equal(x.inputs, y.inputs)
+
+
+def test_default_block_is_a_multiple_of_the_batch():
+    sampler = TrialSampler("PerceptualDecision-v0", 100, rng=0, dt=100)
+    assert sampler.block % 100 == 0 and sampler.block >= 100
+    assert sampler.task.dt == 100
+    batch = sampler()
+    assert len(batch) == 100 and np.all(batch.inputs >= 0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"batch_size": 0}, "batch_size"), ({"batch_size": 2.5}, "batch_size"), ({"batch_size": True}, "batch_size"),
+    ({"batch_size": 4, "block": 6}, "block"), ({"batch_size": 4, "block": 0}, "block"),
+])
+def test_bad_arguments_name_the_parameter(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrialSampler("PerceptualDecision-v0", **kwargs)
+
+
+def test_task_arguments_need_a_task_id():
+    task = neurotasks.make_task("PerceptualDecision-v0")
+    with pytest.raises(TypeError, match="task id"):
+        TrialSampler(task, 4, dt=10)
+    with pytest.raises(TypeError, match="task"):
+        TrialSampler(42, 4)
+    with pytest.raises(ValueError, match="dt"):
+        TrialSampler("PerceptualDecision-v0", 4, dt=-1)
