@@ -28,6 +28,11 @@ def fake_results(peer: dict | None = None) -> dict:
     results = {
         "machine": benchmarking.machine(), "config": vars(QUICK).copy(), "task": benchmarking.TASK_ID,
         "trials": {"default": trial_rows(20.0, 50_000.0), "neurogym_config": trial_rows(100.0, 200_000.0)},
+        "sampler": {"default": {"batch_size": 128, "block": 768, "dt": 20.0, "seconds_per_batch": 128 / 80_000.0,
+                                "trials_per_s": 80_000.0, "steps_per_trial": 45.0},
+                    "neurogym_config": {"batch_size": 128, "block": 3840, "dt": 100.0,
+                                        "seconds_per_batch": 128 / 300_000.0, "trials_per_s": 300_000.0,
+                                        "steps_per_trial": 9.0}},
         "single_env": {"steps_per_s": 150_000.0, "wrappers": "<TaskEnv>"},
         "vector_env": [{"n": n, "steps_per_s": 1000.0, "env_steps_per_s": 1000.0 * n}
                        for n in benchmarking.VECTOR_ENV_SIZES],
@@ -64,10 +69,12 @@ def test_comparisons_apply_the_bars():
     assert rows["import_time"]["met"] is True                       # 0.2 s < 0.3 s
     assert rows["vectorisation"]["value"] == 10.0                   # the worst task
     assert rows["vectorisation"]["met"] is False
-    assert rows["batch_vs_dataset"]["value"] == pytest.approx(200.0)  # 200,000 / 1,000 generated
+    assert rows["batch_vs_dataset"]["value"] == pytest.approx(600.0)  # sampler 300,000 / 500 delivered
     assert rows["batch_vs_dataset"]["met"] is True
-    assert rows["batch_vs_dataset_delivered"]["value"] == pytest.approx(400.0)
-    assert rows["batch_vs_dataset_default_dt"]["value"] == pytest.approx(50.0)
+    assert rows["batch_vs_dataset_generated"]["value"] == pytest.approx(300.0)
+    assert rows["batch_vs_dataset_default_dt"]["value"] == pytest.approx(160.0)
+    assert rows["trials_vs_dataset"]["value"] == pytest.approx(400.0)     # trials(128): 200,000 / 500
+    assert rows["batch_steps_vs_dataset"]["value"] == pytest.approx(300_000 * 9 / 22_000)
     assert rows["vector_vs_env"]["value"] == pytest.approx(1024 * 1000 / 100_000)
     assert rows["vector_vs_env"]["met"] is False
     assert rows["env_vs_env"]["value"] == pytest.approx(1.5)
@@ -108,6 +115,8 @@ def test_our_measurements_have_the_documented_rows():
     trials = benchmarking.bench_trials(ns=(16, 128), config=QUICK, dt=100.0)
     assert [row["n"] for row in trials] == [16, 128]
     assert all(row["dt"] == 100.0 and row["trials_per_s"] > 0 and row["steps_per_trial"] >= 1 for row in trials)
+    sampler = benchmarking.bench_sampler(config=QUICK, dt=100.0)
+    assert sampler["batch_size"] == 128 and sampler["block"] % 128 == 0 and sampler["trials_per_s"] > 0
     vector = benchmarking.bench_vector_env(ns=(1, 4), config=QUICK)
     assert [row["n"] for row in vector] == [1, 4]
     assert vector[1]["env_steps_per_s"] == pytest.approx(4 * vector[1]["steps_per_s"])
