@@ -179,6 +179,8 @@ class DelayedReach(Task):
         return {"target": np.arange(len(self.target_angles))}
 
     def fill(self, tr: Trials) -> None:
+        # Written for speed on big batches (every (B, T) pass and temporary counts): two gathers from small
+        # per-trial tables, sharing one (B, T) index buffer, and no arithmetic on (B, T, C) arrays.
         params = tr.params
         final = _unit(self.target_angles[params["target"]])                         # (B, 2)
         first = _unit(self.target_angles[params["first_target"]])                   # (B, 2)
@@ -186,46 +188,50 @@ class DelayedReach(Task):
         switch_step = delay[:, 0] + np.floor(params["switch_phase"] * (delay[:, 1] - delay[:, 0])).astype(np.int64)
         switch_step = np.where(params["switched"], switch_step, tr.onset("target"))
         params["switch_time"] = np.where(params["switched"], (switch_step - delay[:, 0]) * tr.dt, np.nan)
-        t = tr.t[None, :]
-        rows = np.arange(tr.n)[:, None]
+        rows = np.arange(tr.n)
 
         # Inputs: each step is in one of 6 states, 3 x (hold signal on) + (0 no target, 1 first
         # target, 2 final target); one (B, 6, 3) table of their values, laid out by one gather. The
         # first target shows from target onset to the switch, the final one from the switch to the end.
         bounds = np.stack([np.zeros(tr.n, np.int64), tr.onset("target"), switch_step, tr.onset("go"), tr.lengths,
                            np.full(tr.n, tr.n_steps)], axis=1)
-        shown = tr.runs(np.diff(bounds, axis=1), np.array([3, 4, 5, 2, 0]), 6)
-        states = np.zeros((tr.n, 6, 3))
-        on_first, on_final = np.array([0.0, 1.0, 0.0])[:, None], np.array([0.0, 0.0, 1.0])[:, None]
-        states[:, :, :2] = np.tile(on_first * first[:, None, :] + on_final * final[:, None, :], (1, 2, 1))
+        index = tr.runs(np.diff(bounds, axis=1), np.array([3, 4, 5, 2, 0]), 6)
+        states = np.zeros((tr.n, 6, 3), dtype=np.float32)
+        states[:, 1, :2] = states[:, 4, :2] = first
+        states[:, 2, :2] = states[:, 5, :2] = final
         states[:, 3:, 2] = 1.0
-        tr.lay_out(states.astype(np.float32), shown, tr.inputs)
+        tr.lay_out(states, index, tr.inputs)
 
-        # Targets: the reach covers a fraction minimum_jerk(j / n_move) of the way after j steps of
-        # movement (j clipped to [0, n_move]): one table row per j, laid out by one gather.
+        # Targets: after j steps of movement (j = t - movement onset + 1, clipped to [0, n_move]) the
+        # reach has covered minimum_jerk(j / n_move) of the way: one table row per j, laid out by one
+        # gather whose index, row j of trial b = b * n_cols + clip(t - onset + 1, 0, n_move), is
+        # computed in place (in the inputs' index buffer) as clip(t + offset, low, high).
         movement = tr.periods["movement"]
         n_move = np.maximum(movement[:, 1] - movement[:, 0], 1)
         n_rows = int(n_move.max()) + 1
-        moved = t - (movement[:, :1] - 1)                                          # (B, T) j
-        np.maximum(moved, 0, out=moved)
-        np.minimum(moved, n_move[:, None], out=moved)
-        fraction = minimum_jerk(np.arange(n_rows)[None, :] / n_move[:, None])      # (B, n_rows)
-        position = fraction[:, :, None] * final[:, None, :]                        # (B, n_rows, 2)
+        moves, trial_move = np.unique(n_move, return_inverse=True)                 # the jerk of each length once
+        fraction = minimum_jerk(np.arange(n_rows) / moves[:, None])[trial_move]   # (B, n_rows)
+        position = np.empty((tr.n, n_rows, 2))
+        for axis in range(2):
+            np.multiply(fraction, final[:, axis, None], out=position[:, :, axis])
         if self.outputs == "position":
-            table, index = position, moved + n_rows * rows
+            n_cols, high, table = n_rows, n_move, position
         else:
-            # The step-to-step change of the position: row j > 0 is the step that reaches j; row 0 the
-            # steps where j does not change (0); row n_rows the first step (from a position of 0).
-            table = np.zeros((tr.n, n_rows + 1, 2))
-            table[:, 1:n_rows] = np.diff(position, axis=1)
-            table[:, n_rows] = position[np.arange(tr.n), moved[:, 0]] - 0.0
+            # The step-to-step change of the position: row j in [1, n_rows) the step that reaches j
+            # (0 beyond n_move, where the position stays at the target), rows 0 and n_rows the steps
+            # before and after the reach (0), row n_rows + 1 the first step (from a position of 0).
+            n_cols, high = n_rows + 2, n_move + 1
+            table = np.zeros((tr.n, n_cols, 2))
+            np.subtract(position[:, 1:], position[:, :-1], out=table[:, 1:n_rows])
+            table[:, n_rows + 1] = position[rows, np.clip(1 - movement[:, 0], 0, n_move)] - 0.0
             table *= (n_move / MINIMUM_JERK_PEAK_SPEED)[:, None, None]
-            index = np.empty_like(moved)
-            index[:, 0] = n_rows
-            np.multiply(moved[:, 1:], moved[:, 1:] != moved[:, :-1], out=index[:, 1:])
-            index += (n_rows + 1) * rows
+        low = n_cols * rows
+        np.add(tr.t, (low - movement[:, 0] + 1)[:, None], out=index)
+        np.clip(index, low[:, None], (low + high)[:, None], out=index)
+        if self.outputs == "velocity":
+            index[:, 0] = low + n_rows + 1
         tr.lay_out(table.astype(np.float32), index, tr.targets)
-        tr.mask[:] = 1.0
+        tr.mask.fill(1.0)
 
     @staticmethod
     def reach(movement: np.ndarray, n_steps: int) -> np.ndarray:
