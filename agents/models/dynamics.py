@@ -70,140 +70,235 @@ NONLINEARITIES: dict[str, tuple[Callable[..., torch.Tensor], Callable[[torch.Ten
 }
 
 
+class Buffers:
+    """State, rate and gradient buffers of one batch size and network, reused update after update.
+
+    Making the per-step views (``unbind``) of a (T+1, B, N) buffer costs ~0.7 µs a step, as much as an
+    element-wise op; made once here, for the longest trial seen so far, every later update reuses them
+    (shorter trials use a prefix). Only for a caller that runs the backward pass before the next forward
+    pass (a training step), since the next forward pass overwrites the buffers.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.capacity = -1
+
+    def reserve(self, n_steps: int, batch: int, n: int, dtype: torch.dtype, device: torch.device) -> Buffers:
+        key = (batch, n, dtype, device)
+        if key != self.key or n_steps > self.capacity:
+            shape = (n_steps + 1, batch, n)
+            self.states, self.rates, self.deltas, self.grad_r, self.fprime = (
+                torch.empty(shape, dtype=dtype, device=device) for _ in range(5))
+            self.xs, self.rs, self.ds, self.gs, self.fs = (
+                b.unbind(0) for b in (self.states, self.rates, self.deltas, self.grad_r, self.fprime))
+            self.w_t = torch.empty((n, n), dtype=dtype, device=device)
+            self.w_s = torch.empty((n, n), dtype=dtype, device=device)
+            self.key, self.capacity = key, n_steps
+        return self
+
+
+@dataclass
+class Trace:
+    """What the backward pass needs from one forward pass (tensors time-major, states and rates t = 0..T)."""
+
+    inputs: torch.Tensor
+    w_in: torch.Tensor
+    w_rec: torch.Tensor
+    w_out: torch.Tensor
+    alpha: torch.Tensor
+    alpha_scalar: float | None
+    states: torch.Tensor
+    rates: torch.Tensor
+    nonlinearity: str
+    buffers: Buffers | None = None
+
+
+def forward_pass(inputs: torch.Tensor, w_in: torch.Tensor, b_rec: torch.Tensor, w_rec: torch.Tensor,
+                 x0: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor, alpha: torch.Tensor,
+                 noise_sd: torch.Tensor | float | None, generator: torch.Generator | None, nonlinearity: str,
+                 noise: torch.Tensor | None = None, alpha_scalar: float | None = None,
+                 buffers: Buffers | None = None) -> tuple[torch.Tensor, torch.Tensor, Trace]:
+    """The network run without autograd: outputs (T, B, n_out), rates (T, B, N) and the :class:`Trace` for
+    :func:`backward_pass`. Arguments as :class:`RateNetwork`'s; ``noise_sd`` may be a float when all units
+    share it, ``noise`` (T+1, B, N) holds standard normals in steps 1..T (used as the state buffer unless
+    ``buffers`` are given)."""
+    f = NONLINEARITIES[nonlinearity][0]
+    n_steps, batch, n_in = inputs.shape
+    n = w_rec.shape[0]
+    a = alpha_scalar if alpha_scalar is not None else _uniform(alpha)[1]
+    sd = None if noise_sd is None else (noise_sd if not isinstance(noise_sd, torch.Tensor) else
+                                        (_uniform(noise_sd)[1] if a is not None else None))
+    if buffers is not None:
+        buffers.reserve(n_steps, batch, n, inputs.dtype, inputs.device)
+        states, rates = buffers.states[:n_steps + 1], buffers.rates[:n_steps + 1]
+        xs, rs, w_t = buffers.xs, buffers.rs, buffers.w_t
+    else:
+        own_noise = noise is not None and noise_sd is not None
+        states = noise if own_noise else inputs.new_empty((n_steps + 1, batch, n))
+        rates = inputs.new_empty((n_steps + 1, batch, n))
+        xs, rs, w_t = states.unbind(0), rates.unbind(0), inputs.new_empty((n, n))
+    body = states[1:].view(n_steps * batch, n)
+    u = inputs.reshape(n_steps * batch, n_in)
+    w_in_t = (w_in * a if a is not None else alpha[:, None] * w_in).t()   # (α W_in)^T
+    # body = noise sd · ξ + u (α W_in)^T, in one op where possible
+    if noise_sd is None:
+        torch.mm(u, w_in_t, out=body)
+    elif noise is not None:
+        source = noise[1:].view(n_steps * batch, n)
+        if sd is not None and source.data_ptr() == body.data_ptr():
+            body.addmm_(u, w_in_t, beta=sd)
+        elif sd is not None:
+            torch.addmm(source, u, w_in_t, beta=sd, out=body)
+        else:
+            torch.mul(source, noise_sd, out=body).addmm_(u, w_in_t)
+    else:
+        if sd is not None:
+            body.normal_(0.0, sd, generator=generator)
+        else:
+            body.normal_(0.0, 1.0, generator=generator).mul_(noise_sd)
+        body.addmm_(u, w_in_t)
+    if b_rec.requires_grad or bool(b_rec.any()):
+        body.add_(alpha * b_rec)
+    xs[0].copy_(x0)
+    f(xs[0], out=rs[0])
+    torch.mul(w_rec.t(), a if a is not None else alpha[None, :], out=w_t)   # (α W)^T, contiguous: x += r (αW)^T
+    if a is not None:
+        leak = 1.0 - a
+        if nonlinearity == "relu":
+            for t in range(n_steps):
+                x = xs[t + 1].addmm_(rs[t], w_t)
+                x.add_(xs[t], alpha=leak)
+                torch.clamp_min(x, 0.0, out=rs[t + 1])
+        else:
+            for t in range(n_steps):
+                x = xs[t + 1].addmm_(rs[t], w_t)
+                x.add_(xs[t], alpha=leak)
+                f(x, out=rs[t + 1])
+    else:
+        leak_t = 1.0 - alpha
+        for t in range(n_steps):
+            x = xs[t + 1].addmm_(rs[t], w_t)
+            x.addcmul_(xs[t], leak_t)
+            f(x, out=rs[t + 1])
+    outputs = torch.addmm(b_out, rates[1:].view(n_steps * batch, n), w_out.t()).view(n_steps, batch, -1)
+    trace = Trace(inputs, w_in, w_rec, w_out, alpha, a, states, rates, nonlinearity, buffers)
+    return outputs, rates[1:], trace
+
+
+def backward_pass(trace: Trace, grad_outputs: torch.Tensor | None, grad_rates: torch.Tensor | None,
+                  omega: OmegaTerm | None = None, needs: tuple[bool, ...] = (True,) * 7
+                  ) -> tuple[torch.Tensor | None, ...]:
+    """BPTT (with Ω if asked) for one :func:`forward_pass`: the gradients of (inputs, w_in, b_rec, w_rec, x0, w_out,
+    b_out), each None where ``needs`` says so (or where nothing flows)."""
+    inputs, w_in, w_rec, w_out, alpha, a = trace.inputs, trace.w_in, trace.w_rec, trace.w_out, trace.alpha, \
+        trace.alpha_scalar
+    states, rates, buffers = trace.states, trace.rates, trace.buffers
+    n_steps, batch, n = rates.shape[0] - 1, rates.shape[1], rates.shape[2]
+    flat = n_steps * batch
+    need_omega = omega is not None and omega.weight != 0.0
+    if buffers is not None:
+        deltas, grad_r, ds = buffers.deltas[:n_steps + 1], buffers.grad_r[:n_steps + 1], buffers.ds
+        w_s = buffers.w_s
+    else:
+        deltas = states.new_empty((n_steps + 1, batch, n))               # δ_t = ∂L/∂x_t, t = 0..T
+        grad_r = torch.empty_like(deltas) if need_omega else None
+        ds, w_s = deltas.unbind(0), states.new_empty((n, n))
+    if trace.nonlinearity == "relu":                                      # f'(x_t) = 1 where r_t > 0 (r_t >= 0)
+        if buffers is not None:
+            fprime, fs = torch.sign(rates, out=buffers.fprime[:n_steps + 1]), buffers.fs
+        else:
+            fprime = torch.sign(rates)
+            fs = fprime.unbind(0)
+    else:
+        fprime = NONLINEARITIES[trace.nonlinearity][1](states)
+        fs = fprime.unbind(0)
+    torch.mul(w_rec, a if a is not None else alpha[:, None], out=w_s)     # row vector δ -> (α δ) W
+
+    # ∂L/∂r_t for t = 1..T, written straight into the δ buffer; x_0 feeds no readout.
+    body = deltas[1:].view(flat, n)
+    grad_z = None
+    if grad_outputs is not None:
+        grad_z = grad_outputs.reshape(flat, -1)
+        torch.mm(grad_z, w_out, out=body)
+    else:
+        body.zero_()
+    if grad_rates is not None:
+        body.add_(grad_rates.reshape(flat, n))
+    if need_omega:                                                        # ∂L/∂r_t, t = 0..T (0 at t = 0), for Ω
+        grad_r[0].zero_()
+        grad_r[1:].copy_(deltas[1:])
+    ds[0].zero_()
+    ds[n_steps].mul_(fs[n_steps])
+    # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t: three ops per step, in place.
+    if a is not None:
+        leak = 1.0 - a
+        for t in range(n_steps, 0, -1):
+            prev = ds[t - 1].addmm_(ds[t], w_s)
+            prev.mul_(fs[t - 1])
+            prev.add_(ds[t], alpha=leak)
+    else:
+        leak_t = 1.0 - alpha
+        for t in range(n_steps, 0, -1):
+            prev = ds[t - 1].addmm_(ds[t], w_s)
+            prev.mul_(fs[t - 1])
+            prev.addcmul_(ds[t], leak_t)
+
+    presyn = rates[:-1].reshape(flat, n)
+    if need_omega:
+        value, n_valid, presyn = _omega(deltas, fprime, grad_r, rates[:-1], omega.weight)
+        omega.value, omega.n_valid = value, n_valid
+        presyn = presyn.view(flat, n)
+    elif omega is not None:
+        omega.value, omega.n_valid = float("nan"), 0
+    scale = a if a is not None else alpha[:, None]
+    grad_inputs = grad_w_in = grad_b_rec = grad_w_rec = grad_x0 = grad_w_out = grad_b_out = None
+    if needs[0]:
+        grad_inputs = body.mm(w_in * scale).view(n_steps, batch, -1)
+    if needs[1]:
+        grad_w_in = body.t().mm(inputs.reshape(flat, -1)).mul_(scale)
+    if needs[2]:
+        grad_b_rec = body.sum(0).mul_(alpha)
+    if needs[3]:
+        grad_w_rec = body.t().mm(presyn).mul_(scale)
+    if needs[4]:
+        grad_x0 = deltas[0].sum(0)
+    if grad_z is not None:
+        if needs[5]:
+            grad_w_out = grad_z.t().mm(rates[1:].reshape(flat, n))
+        if needs[6]:
+            grad_b_out = grad_z.sum(0)
+    return grad_inputs, grad_w_in, grad_b_rec, grad_w_rec, grad_x0, grad_w_out, grad_b_out
+
+
 class RateNetwork(torch.autograd.Function):
-    """Autograd node of the whole network run: input projection, noise, Euler loop and readout.
+    """Autograd node of the whole network run (:func:`forward_pass` and :func:`backward_pass`).
 
     Inputs: ``inputs`` (T, B, n_in) time-major; the *effective* weights ``w_in`` (N, n_in), ``b_rec`` (N,),
     ``w_rec`` (N, N), ``x0`` (N,), ``w_out`` (n_out, N), ``b_out`` (n_out,); ``alpha`` (N,) = dt/τ;
-    ``noise_sd`` (N,) per-step noise sd or None; a ``generator``; the nonlinearity's name; an
-    :class:`OmegaTerm` or None; optionally a ``workspace`` (T+1, B, N) whose steps 1..T already hold
-    standard normal noise (drawn ahead of time, e.g. on another core), used as the state buffer.
-    Outputs: z (T, B, n_out) and rates (T, B, N), time-major.
-
-    Everything the loop needs is written straight into preallocated buffers: the noise is drawn
-    into the state buffer and the input projection of all steps is added to it by one product;
-    in the backward pass the readout's gradient is written straight into the δ buffer.
+    ``noise_sd`` (N,) per-step noise sd (or a float shared by all units) or None; a ``generator``; the
+    nonlinearity's name; an :class:`OmegaTerm` or None; optionally a ``workspace`` (T+1, B, N) whose steps
+    1..T already hold standard normal noise (drawn ahead of time, e.g. on another core), used as the state
+    buffer; optionally α as a float when all units share it. Outputs: z (T, B, n_out) and rates (T, B, N).
     """
 
     @staticmethod
     def forward(ctx, inputs: torch.Tensor, w_in: torch.Tensor, b_rec: torch.Tensor, w_rec: torch.Tensor,
                 x0: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor, alpha: torch.Tensor,
-                noise_sd: torch.Tensor | None, generator: torch.Generator | None, nonlinearity: str,
+                noise_sd: torch.Tensor | float | None, generator: torch.Generator | None, nonlinearity: str,
                 omega: OmegaTerm | None, workspace: torch.Tensor | None = None, alpha_scalar: float | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         ctx.set_materialize_grads(False)
-        f = NONLINEARITIES[nonlinearity][0]
-        n_steps, batch, n_in = inputs.shape
-        n = w_rec.shape[0]
-        states = workspace if workspace is not None else inputs.new_empty((n_steps + 1, batch, n))
-        rates = inputs.new_empty((n_steps + 1, batch, n))
-        body = states[1:].view(n_steps * batch, n)
-        u = inputs.reshape(n_steps * batch, n_in)
-        w_in_scaled_t = (alpha[:, None] * w_in).t()
-        shared = alpha_scalar is not None or _uniform(alpha)[1] is not None
-        if noise_sd is not None and workspace is not None:                # standard normals drawn ahead of time
-            sd, sd_scalar = noise_sd, (float(noise_sd[0]) if shared else None)
-            body.mul_(sd_scalar if sd_scalar is not None else sd)
-            body.addmm_(u, w_in_scaled_t)
-        elif noise_sd is not None:
-            sd, sd_scalar = noise_sd, (float(noise_sd[0]) if shared else None)
-            if sd_scalar is not None:
-                body.normal_(0.0, sd_scalar, generator=generator)
-            else:
-                body.normal_(0.0, 1.0, generator=generator).mul_(sd)
-            body.addmm_(u, w_in_scaled_t)
-        else:
-            torch.mm(u, w_in_scaled_t, out=body)
-        if b_rec.requires_grad or bool(torch.any(b_rec != 0)):
-            body.add_(alpha * b_rec)
-        states[0] = x0
-        f(states[0], out=rates[0])
-        w_scaled_t = (alpha[:, None] * w_rec).t().contiguous()        # (α W)^T: x += r (αW)^T
-        leak = 1.0 - alpha
-        leak_scalar = 1.0 - float(alpha[0]) if shared else None
-        xs, rs = states.unbind(0), rates.unbind(0)
-        for t in range(n_steps):
-            x = xs[t + 1].addmm_(rs[t], w_scaled_t)
-            if leak_scalar is not None:
-                x.add_(xs[t], alpha=leak_scalar)
-            else:
-                x.addcmul_(xs[t], leak)
-            f(x, out=rs[t + 1])
-        outputs = torch.addmm(b_out, rates[1:].view(n_steps * batch, n), w_out.t()).view(n_steps, batch, -1)
-        ctx.nonlinearity, ctx.omega, ctx.leak_scalar = nonlinearity, omega, leak_scalar
-        ctx.save_for_backward(inputs, w_in, w_rec, w_out, alpha)
-        ctx.states, ctx.rates = states, rates
-        return outputs, rates[1:]
+        outputs, rates, trace = forward_pass(inputs, w_in, b_rec, w_rec, x0, w_out, b_out, alpha, noise_sd,
+                                             generator, nonlinearity, workspace, alpha_scalar)
+        ctx.save_for_backward(inputs, w_in, w_rec, w_out, alpha)        # checks they are not changed in place
+        ctx.trace, ctx.omega = trace, omega
+        return outputs, rates
 
     @staticmethod
     def backward(ctx, grad_outputs: torch.Tensor | None, grad_rates: torch.Tensor | None):
-        inputs, w_in, w_rec, w_out, alpha = ctx.saved_tensors
-        states, rates = ctx.states, ctx.rates
-        omega: OmegaTerm | None = ctx.omega
-        n_steps, batch, n = rates.shape[0] - 1, rates.shape[1], rates.shape[2]
-        flat = n_steps * batch
-        if ctx.nonlinearity == "relu":
-            fprime = torch.gt(rates, 0.0, out=torch.empty_like(rates))  # f'(x_t) = 1 where r_t > 0
-        else:
-            fprime = NONLINEARITIES[ctx.nonlinearity][1](states)
-        w_scaled = (alpha[:, None] * w_rec).contiguous()              # row vector δ -> (α δ) W
-        leak, leak_scalar = 1.0 - alpha, ctx.leak_scalar
-
-        # ∂L/∂r_t for t = 1..T, written straight into the δ buffer; x_0 feeds no readout.
-        deltas = states.new_empty((n_steps + 1, batch, n))            # δ_t = ∂L/∂x_t, t = 0..T
-        body = deltas[1:].view(flat, n)
-        grad_z = None
-        if grad_outputs is not None:
-            grad_z = grad_outputs.reshape(flat, -1)
-            torch.mm(grad_z, w_out, out=body)
-        else:
-            body.zero_()
-        if grad_rates is not None:
-            body.add_(grad_rates.reshape(flat, n))
-        need_omega = omega is not None and omega.weight != 0.0
-        grad_r = None
-        if need_omega:                                                # ∂L/∂r_t, t = 0..T (0 at t = 0), kept for Ω
-            grad_r = torch.empty_like(deltas)
-            grad_r[0] = 0.0
-            grad_r[1:] = deltas[1:]
-        deltas[0] = 0.0
-        deltas[-1].mul_(fprime[-1])
-        # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t: three ops per step, in place.
-        d, g = deltas.unbind(0), fprime.unbind(0)
-        for t in range(n_steps, 0, -1):
-            prev = d[t - 1].addmm_(d[t], w_scaled)
-            prev.mul_(g[t - 1])
-            if leak_scalar is not None:
-                prev.add_(d[t], alpha=leak_scalar)
-            else:
-                prev.addcmul_(d[t], leak)
-
-        presyn = rates[:-1].reshape(flat, n)
-        if need_omega:
-            value, n_valid, presyn = _omega(deltas, fprime, grad_r, rates[:-1], omega.weight)
-            omega.value, omega.n_valid = value, n_valid
-            presyn = presyn.view(flat, n)
-        elif omega is not None:
-            omega.value, omega.n_valid = float("nan"), 0
-        needs = ctx.needs_input_grad
-        grad_inputs = grad_w_in = grad_b_rec = grad_w_rec = grad_x0 = grad_w_out = grad_b_out = None
-        if needs[0]:
-            grad_inputs = body.mm(alpha[:, None] * w_in).view(n_steps, batch, -1)
-        if needs[1]:
-            grad_w_in = body.t().mm(inputs.reshape(flat, -1)).mul_(alpha[:, None])
-        if needs[2]:
-            grad_b_rec = body.sum(0).mul_(alpha)
-        if needs[3]:
-            grad_w_rec = body.t().mm(presyn).mul_(alpha[:, None])
-        if needs[4]:
-            grad_x0 = deltas[0].sum(0)
-        if grad_z is not None:
-            if needs[5]:
-                grad_w_out = grad_z.t().mm(rates[1:].reshape(flat, n))
-            if needs[6]:
-                grad_b_out = grad_z.sum(0)
-        return (grad_inputs, grad_w_in, grad_b_rec, grad_w_rec, grad_x0, grad_w_out, grad_b_out,
-                None, None, None, None, None, None, None)
+        ctx.saved_tensors                                                  # noqa: B018 (the in-place check)
+        grads = backward_pass(ctx.trace, grad_outputs, grad_rates, ctx.omega, ctx.needs_input_grad[:7])
+        return (*grads, None, None, None, None, None, None, None)
 
 
 def _uniform(values: torch.Tensor) -> tuple[torch.Tensor, float | None]:
