@@ -96,3 +96,29 @@ class TrialBatch:
             "params": {k: v[i].item() for k, v in self.params.items()},
             "dt": self.dt,
         }
+
+
+def concatenate(batches: list[TrialBatch]) -> TrialBatch:
+    """The trials of several batches (of one task and dt) as one, padded to the longest trial.
+
+    ``extras`` arrays whose second axis is their batch's time axis are padded along it with 0.
+    """
+    n_steps = max(b.n_steps for b in batches)
+
+    def pad(array: np.ndarray, own_steps: int, value: float = 0) -> np.ndarray:
+        if array.ndim < 2 or array.shape[1] != own_steps or own_steps == n_steps:
+            return array
+        width = [(0, 0)] * array.ndim
+        width[1] = (0, n_steps - own_steps)
+        return np.pad(array, width, constant_values=value)
+
+    def join(get, value: float = 0) -> np.ndarray:
+        return np.concatenate([pad(get(b), b.n_steps, value) for b in batches])
+
+    first = batches[0]
+    return TrialBatch(
+        inputs=join(lambda b: b.inputs), targets=join(lambda b: b.targets), mask=join(lambda b: b.mask),
+        gt=join(lambda b: b.gt, -1), lengths=np.concatenate([b.lengths for b in batches]),
+        periods={k: np.concatenate([b.periods[k] for b in batches]) for k in first.periods},
+        params={k: np.concatenate([b.params[k] for b in batches]) for k in first.params},
+        dt=first.dt, extras={k: join(lambda b, k=k: b.extras[k]) for k in first.extras})

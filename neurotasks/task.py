@@ -17,12 +17,12 @@ fixed number of array operations whatever ``n`` is: no Python loop over trials o
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from neurotasks.batch import TrialBatch
+from neurotasks.batch import TrialBatch, concatenate
 from neurotasks.criterion import Criterion
 from neurotasks.noise import standard_normal
 from neurotasks.rules import ResponseRule
@@ -39,6 +39,20 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}")
+
+
+class FillDrawsError(RuntimeError):
+    """Raised when a task's ``fill`` draws from ``tr.rng`` inside ``trials_from``."""
+
+
+class _NoGenerator:
+    """Stands in for ``tr.rng`` where ``fill`` must not draw (``trials_from``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise FillDrawsError(f"fill() used tr.rng.{name}")
+
+
+_NO_RNG: Any = _NoGenerator()
 
 
 class Trials:
@@ -178,6 +192,9 @@ class Task:
     signal_range: tuple[float, float] = (0.0, 1.0)
     #: Range of valid outputs / continuous actions.
     output_range: tuple[float, float] = (0.0, 1.5)
+    #: Whether ``fill`` draws from ``tr.rng`` (then ``trials_from`` cannot share one build
+    #: between generators); None: not known yet, found out on the first ``trials_from``.
+    fill_draws: ClassVar[bool | None] = None
     #: The network the paper trained on this task (read by the agents package).
     suggested_network: ClassVar[dict[str, Any]] = {"n_units": 100}
 
@@ -271,9 +288,47 @@ class Task:
         """
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
-        n = int(n)
         rng = as_generator(rng)
+        params, steps = self._draw(int(n), rng, forced)
+        return self._assemble(params, steps, rng, [rng])
 
+    def trials_from(self, rngs: Sequence[np.random.Generator], n: int, *,
+                    clear_padding: bool = True) -> TrialBatch:
+        """``n`` trials from each generator, as one batch: rows ``[i n, (i + 1) n)`` are the
+        trials ``trials(n, rngs[i])`` would make (padded to the longest trial of all).
+
+        For callers that keep one generator per stream of trials (the vector environment):
+        each generator draws its own conditions, durations and noise, and the arrays are built
+        once for all of them. ``clear_padding=False`` leaves junk on the padding, for callers
+        that never read it.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        if not rngs:
+            raise ValueError("rngs must hold at least one numpy.random.Generator")
+        if self._fill_draws():
+            return concatenate([self.trials(n, rng) for rng in rngs])
+        draws = [self._draw(int(n), rng, {}) for rng in rngs]
+        params = {key: np.concatenate([p[key] for p, _ in draws]) for key in draws[0][0]}
+        steps = np.concatenate([s for _, s in draws])
+        return self._assemble(params, steps, _NO_RNG, rngs, clear_padding=clear_padding)
+
+    def _fill_draws(self) -> bool:
+        """Whether ``fill`` draws from ``tr.rng``: ``fill_draws``, or found out once by building
+        two trials with a stand-in generator that raises when used."""
+        if self.fill_draws is None:
+            params, steps = self._draw(2, np.random.default_rng(0), {})
+            try:
+                self._assemble(params, steps, _NO_RNG, [np.random.default_rng(0)])
+                self.fill_draws = False
+            except FillDrawsError:
+                self.fill_draws = True
+        return bool(self.fill_draws)
+
+    def _draw(self, n: int, rng: np.random.Generator, forced: Mapping[str, Any]) -> tuple[dict[str, np.ndarray],
+                                                                                        np.ndarray]:
+        """Every random draw of a batch but the noise (and what ``fill`` draws): the trials'
+        parameters and the steps of each period, (n, P) int64."""
         catch = rng.random(n) < self.catch_prob
         params = {"catch": catch, **self.sample_params(n, rng)}
         if forced:
@@ -299,21 +354,39 @@ class Task:
         if catch.any():
             steps[catch] = 0
             steps[catch, 0] = round(self.catch_duration / self.dt)
+        if steps.sum(axis=1).min() < 1:
+            raise ValueError(f"{self.id}: a trial came out with no steps; check the durations and dt")
+        return params, steps
+
+    def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator,
+                  noise_rngs: Sequence[np.random.Generator], clear_padding: bool = True) -> TrialBatch:
+        """The arrays of trials whose parameters and period steps are drawn; the noise of rows
+        ``[i m, (i + 1) m)`` comes from ``noise_rngs[i]`` (m = rows / generators), laid out over
+        those rows padded to their own longest trial, exactly as a batch of them alone."""
         ends = np.cumsum(steps, axis=1)
         starts = ends - steps
         lengths = ends[:, -1].copy()
-        if lengths.min() < 1:
-            raise ValueError(f"{self.id}: a trial came out with no steps; check the durations and dt")
         periods = {k: np.stack([starts[:, i], ends[:, i]], axis=1) for i, k in enumerate(self.period_names)}
 
-        tr = Trials(self, params, periods, lengths, rng)
+        tr = Trials(self, params, periods, lengths, fill_rng)
         self.fill(tr)
 
         inputs = tr.inputs
-        if self.input_noise or self.input_baseline:
-            self._add_baseline_and_noise(inputs, rng)
+        if self.input_noise:
+            sd = self.input_noise_sd
+            if len(noise_rngs) == 1:
+                standard_normal(noise_rngs[0], inputs.size, out=inputs, scale=sd, add=True)
+            else:
+                m = len(lengths) // len(noise_rngs)
+                for i, rng in enumerate(noise_rngs):
+                    rows = slice(i * m, (i + 1) * m)
+                    n_steps = int(lengths[rows].max())
+                    block = inputs[rows, :n_steps]
+                    block += standard_normal(rng, block.size, scale=sd).reshape(block.shape)
+        if self.input_baseline:
+            inputs += np.float32(self.input_baseline)
         np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
-        if tr.n_steps * tr.n > int(lengths.sum()):       # padding to clear (trials of equal length have none)
+        if clear_padding and tr.n_steps * tr.n > int(lengths.sum()):   # trials of equal length have no padding
             padding = tr.t[None, :] >= lengths[:, None]
             real = (~padding[:, :, None]).astype(np.float32)     # float32: twice as fast as a bool mask here
             for array in (inputs, tr.targets, tr.mask):
@@ -321,18 +394,6 @@ class Task:
             np.putmask(tr.gt, padding, -1)
         return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
-
-    def _add_baseline_and_noise(self, inputs: np.ndarray, rng: np.random.Generator) -> None:
-        """Add the baseline and white noise to ``inputs`` (B, T, n_in), padding included.
-
-        Drawing noise for the padding too costs less than drawing it for real steps only and
-        laying it out with a gather (a gather of small rows costs more per sample than a
-        normal); ``trials`` clears the padding afterwards.
-        """
-        if self.input_noise:
-            standard_normal(rng, inputs.size, out=inputs, scale=self.input_noise_sd, add=True)
-        if self.input_baseline:
-            inputs += np.float32(self.input_baseline)
 
     def check_params(self, params: dict[str, np.ndarray]) -> None:
         """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""
