@@ -4,11 +4,13 @@ Each sub-environment has its own generator and draws its trials exactly as a sin
 ``TaskEnv`` does (``task.trials(trial_chunk, rng_i)`` per chunk), so ``reset(seed=s)`` gives
 sub-environment i the trials, noise and rewards of ``gym.make(id)`` reset with seed ``s + i``.
 
-Each sub-environment's chunk is laid out as one stream of steps (its trials end to end, no
-padding) in a shared (n, S, ...) buffer. A step reads every sub-environment's current step with
-one fancy index and scores all actions with one call of the task's response rule. Python runs
-per sub-environment only when one of them has used up its chunk (once every ``trial_chunk``
-trials), to draw the next chunk from that sub-environment's own generator.
+Each sub-environment's trials are laid out as one stream of steps (end to end, no padding) in
+its row of a shared (n, S, ...) buffer. A step reads every sub-environment's current step with
+one fancy index and scores all actions with one call of the task's response rule. When a
+sub-environment runs out of trials, it and every other one running low draw their next chunks
+from their own generators in one ``task.trials_from`` build (each sub-environment's rows equal
+its own ``trials`` call), so the arrays are built for hundreds of sub-environments at once;
+Python runs per sub-environment only for its few draws and block copies.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after an
 episode ends resets that sub-environment, ignores its action and returns reward 0.
@@ -69,30 +71,90 @@ class TaskVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._env = np.arange(self.num_envs)
         self._rngs: list[np.random.Generator] | None = None
+        # Top up a sub-environment when it has this many trials left, with others running low,
+        # and build at most _max_group sub-environments' chunks in one call.
+        self._low_water = max(1, self.trial_chunk // 4)
+        self._table_capacity = self.trial_chunk + self._low_water + 1
+        self._max_group = max(1, 4096 // self.trial_chunk)
 
     # ------------------------------------------------------------------ trial streams
-    def _refill(self, i: int) -> None:
-        """Draw sub-environment ``i``'s next chunk of trials from its own generator."""
-        batch: TrialBatch = self.task.trials(self.trial_chunk, self._rngs[i])
-        real = batch.valid                                   # (K, T): row-major order = trials end to end
-        total = int(batch.lengths.sum())
-        if total > self._stream["inputs"].shape[1]:
-            self._grow(max(total, int(1.25 * self._stream["inputs"].shape[1])))
+    # Each sub-environment's trials sit end to end in its row of the (n, capacity, ...) stream
+    # buffers, with a row of per-trial tables (start step, length, periods, the rule's table,
+    # params). When a sub-environment runs out of trials, every sub-environment with at most
+    # ``_low_water`` trials left is topped up too, in one ``task.trials_from`` build: its
+    # remaining trials move to the front of its row, and its next chunk goes after them.
+    def _refill(self, need: np.ndarray) -> None:
+        """Top up the sub-environments in ``need`` (bool; out of trials) and those running low."""
+        left = self._n_table - self._k                   # trials left, the current one included
+        group = np.flatnonzero(need | (left <= self._low_water))
+        for start in range(0, len(group), self._max_group):
+            self._top_up(group[start:start + self._max_group])
+
+    def _top_up(self, group: np.ndarray) -> None:
+        k = np.minimum(self._k[group], self._n_table[group])     # first trial to keep
+        keep = self._n_table[group] - k
+        shift = self._filled[group].copy()                # the step the first kept trial starts at
+        if keep.any():
+            shift[keep > 0] = self._trial["start"][group, np.minimum(k, self._table_capacity - 1)][keep > 0]
+        self._compact(group, k, keep, shift)
+        self._k[group] -= k
+        self._start[group] -= shift
+        self._filled[group] -= shift
+        self._n_table[group] = keep
+
+        batch = self.task.trials_from([self._rngs[i] for i in group], self.trial_chunk, clear_padding=False)
+        g, chunk = len(group), self.trial_chunk
+        lengths = batch.lengths.reshape(g, chunk)
+        totals = lengths.sum(axis=1)
+        needed = int((self._filled[group] + totals).max())
+        if needed > self._capacity:
+            self._grow(max(needed, int(1.25 * self._capacity)))
+        # Steps: the batch's real steps, in order (one boolean take per field), then one block
+        # copy per sub-environment into its row after the steps it keeps.
+        real = (np.arange(batch.n_steps)[None, :] < batch.lengths[:, None]).ravel()
+        ends = np.cumsum(totals)
+        blocks = [(int(i), int(f), int(e - t), int(e)) for i, f, t, e in zip(group, self._filled[group], totals, ends,
+                                                                               strict=True)]
         values = {"inputs": batch.inputs, "targets": batch.targets, "mask": batch.mask, "gt": batch.gt,
                   "period": batch.period_of_steps()}
-        steps = np.flatnonzero(real.ravel())
-        for key, _ in _STREAMS:
-            array = values[key]
-            np.take(array.reshape(-1, *array.shape[2:]), steps, axis=0, out=self._stream[key][i, :total], mode="clip")
-        per_trial = {"start": np.cumsum(batch.lengths) - batch.lengths, "length": batch.lengths,
+        for key, array in values.items():
+            steps = array.reshape(-1, *array.shape[2:])[real]
+            stream = self._stream[key]
+            for i, filled, start, end in blocks:
+                stream[i, filled:filled + end - start] = steps[start:end]
+        # Per-trial tables: the new trials after the kept ones.
+        starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
+        per_trial = {"start": starts.ravel(), "length": batch.lengths,
                      "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1)}
-        for group, table in (("trial", per_trial), ("table", self._rule.trial_table(batch)),
-                             ("params", batch.params)):
-            store = getattr(self, "_" + group)
+        rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
+        for store, table in ((self._trial, per_trial), (self._table, self._rule.trial_table(batch)),
+                             (self._params, batch.params)):
             for key, value in table.items():
+                value = np.asarray(value)
+                value = value.reshape(g, chunk, *value.shape[1:])
                 if key not in store:
-                    store[key] = np.zeros((self.num_envs, *value.shape), value.dtype)
-                store[key][i] = value
+                    store[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
+                    if store is self._table:
+                        self._current[key] = np.zeros((self.num_envs, *value.shape[2:]), value.dtype)
+                store[key][rows, cols] = value
+        self._n_table[group] += chunk
+        self._filled[group] += totals
+
+    def _compact(self, group: np.ndarray, k: np.ndarray, keep: np.ndarray, shift: np.ndarray) -> None:
+        """Move trials ``k...`` of each row in ``group`` (``keep`` of them, from step ``shift``) to the front."""
+        if not keep.any():
+            return
+        rows = group[:, None]
+        dest = np.arange(int(keep.max()))
+        src = np.minimum(k[:, None] + dest, self._table_capacity - 1)
+        for store in (self._trial, self._table, self._params):
+            for value in store.values():
+                value[rows, dest] = value[rows, src]
+        self._trial["start"][rows, dest] -= shift[:, None]
+        for i, start, end in zip(group.tolist(), shift.tolist(), self._filled[group].tolist(), strict=True):
+            if start:
+                for value in self._stream.values():
+                    value[i, :end - start] = value[i, start:end]      # numpy copies overlapping slices safely
 
     def _at(self, key: str, position: np.ndarray) -> np.ndarray:
         """Every sub-environment's value of stream ``key`` at its ``position`` (one flat take)."""
@@ -104,14 +166,15 @@ class TaskVectorEnv(VectorEnv):
             new = np.zeros((self.num_envs, steps, *old.shape[2:]), old.dtype)
             new[:, : old.shape[1]] = old
             self._stream[key] = new
+        self._capacity = steps
         self._row_offset = self._env * steps
 
     def _start_trials(self, rows: np.ndarray) -> None:
         """Move the sub-environments in ``rows`` (bool mask) to their next trial."""
         self._k[rows] += 1
-        for i in np.flatnonzero(rows & (self._k >= self.trial_chunk)):
-            self._refill(i)
-            self._k[i] = 0
+        need = rows & (self._k >= self._n_table)
+        if need.any():
+            self._refill(need)
         env, k = self._env[rows], self._k[rows]
         self._t[rows] = 0
         self._start[rows] = self._trial["start"][env, k]
@@ -134,20 +197,24 @@ class TaskVectorEnv(VectorEnv):
         if seeds is not None:  # new generators: start new streams of trials
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
             first = self.task.trials(1, 0)
-            self._stream = {key: np.zeros((n, 0, *shape), dtype) for (key, dtype), shape in zip(
+            self._capacity = int(2 * self.trial_chunk * first.n_steps)
+            self._stream = {key: np.zeros((n, self._capacity, *shape), dtype) for (key, dtype), shape in zip(
                 _STREAMS, [first.inputs.shape[2:], first.targets.shape[2:], first.mask.shape[2:], (), ()],
                 strict=True)}
+            self._row_offset = self._env * self._capacity
             self._trial, self._table, self._params = {}, {}, {}
-            self._row_offset = self._env * 0
-            for i in range(n):
-                self._refill(i)
+            self._n_table = np.zeros(n, np.int64)
+            self._filled = np.zeros(n, np.int64)
             self._k = np.full(n, -1, np.int64)
             self._t = np.zeros(n, np.int64)
             self._start = np.zeros(n, np.int64)
             self._length = np.zeros(n, np.int64)
-            self._current = {key: np.zeros((n, *v.shape[2:]), v.dtype) for key, v in self._table.items()}
+            self._current: dict[str, np.ndarray] = {}
+            self._acc = self._rule.new_accumulator(n)
+            self._start_trials(np.ones(n, bool))           # the first build makes every table
+        else:
+            self._start_trials(np.ones(n, bool))
         self._acc = self._rule.new_accumulator(n)
-        self._start_trials(np.ones(n, bool))
         self._n_trials = np.zeros(n, np.int64)
         self._episode_steps = np.zeros(n, np.int64)
         self._autoreset = np.zeros(n, bool)
@@ -178,13 +245,14 @@ class TaskVectorEnv(VectorEnv):
         # first step of the next trial where a trial ended without ending the episode -- as
         # TaskEnv does, which cannot know that a TimeLimit will truncate it.
         self._t = np.where(stepping & ~ended, t + 1, t)
-        next_position = self._start + np.minimum(t + 1, self._length - 1)
+        offset = np.minimum(t + 1, self._length - 1)
         next_trial = (ended & ~terminated) | self._autoreset
         if next_trial.any():
             self._n_trials[self._autoreset] = 0
             self._episode_steps[self._autoreset] = 0
-            self._start_trials(next_trial)
-            next_position = np.where(next_trial, self._start, next_position)
+            self._start_trials(next_trial)            # may move other rows' trials: read _start after
+            offset[next_trial] = 0
+        next_position = self._start + offset
         self._autoreset = terminated | truncated
         return self._at("inputs", next_position), reward, terminated, truncated, info
 

@@ -76,3 +76,23 @@ def test_render_first_env():
     single = gym.make("PerceptualDecision-v0", render_mode="rgb_array")
     single.reset(seed=0)
     np.testing.assert_array_equal(frame, single.render())
+
+
+@pytest.mark.parametrize("task_id", ["PerceptualDecision-v0", "DelayedReach-v0", "FlipFlop-v0", "ReadySetGo-v0"])
+@pytest.mark.parametrize("trial_chunk", [1, 3])
+def test_top_ups_keep_every_stream_equal_to_its_single_env(task_id, trial_chunk):
+    """Tiny chunks: rows are topped up in groups and compacted many times, and each sub-environment
+    still steps through exactly the trials, noise and rewards of a single env seeded like it."""
+    n = 5
+    kwargs = {"trial_chunk": trial_chunk, "trials_per_episode": None, "max_episode_steps": 150}
+    native = gym.make_vec(task_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec(task_id, num_envs=n, vectorization_mode="sync", **kwargs)
+    assert_same(native.reset(seed=3), sync.reset(seed=3))
+    space = native.single_action_space
+    rng = np.random.default_rng(0)
+    for step in range(400):
+        if isinstance(space, gym.spaces.Discrete):       # mostly fixate, so trials run their course
+            action = np.where(rng.random(n) < 0.9, 0, rng.integers(0, space.n, n))
+        else:
+            action = rng.uniform(space.low, space.high, (n, *space.shape)).astype(space.dtype)
+        assert_same(native.step(action), sync.step(action), f"step {step}")
