@@ -175,12 +175,12 @@ class TaskVectorEnv(VectorEnv):
         need = rows & (self._k >= self._n_table)
         if need.any():
             self._refill(need)
-        env, k = self._env[rows], self._k[rows]
+        entry = self._env[rows] * self._table_capacity + self._k[rows]     # flat index into (n, capacity) tables
         self._t[rows] = 0
-        self._start[rows] = self._trial["start"][env, k]
-        self._length[rows] = self._trial["length"][env, k]
+        self._start[rows] = _take(self._trial["start"], entry)
+        self._length[rows] = _take(self._trial["length"], entry)
         for key, value in self._table.items():
-            self._current[key][rows] = value[env, k]
+            self._current[key][rows] = _take(value, entry)
         self._rule.reset_accumulator(self._acc, rows)
 
     # ------------------------------------------------------------------ gymnasium API
@@ -271,7 +271,6 @@ class TaskVectorEnv(VectorEnv):
         """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks."""
         if not stepping.any():
             return {}
-        env = self._env
         gt = self._at("gt", position)
         period = self._period_names[self._at("period", position)]
         if not stepping.all():          # sub-environments being reset this step report nothing
@@ -281,18 +280,14 @@ class TaskVectorEnv(VectorEnv):
         for key in ("target", "gt", "mask", "period"):
             info["_" + key] = stepping.copy()
         if ended.any():
-            k = self._k
-            zero = ~ended
+            entry = self._env * self._table_capacity + self._k
             trial = {}
             for key, value in self._params.items():
-                trial[key] = value[env, k]
-                trial[key][zero] = 0
+                trial[key] = _where(ended, _take(value, entry))
                 trial["_" + key] = ended.copy()
             info["trial"], info["_trial"] = trial, ended.copy()
             for key in (*self._rule.outcome_fields, "is_success"):
-                value = res[key].copy()
-                value[zero] = 0
-                info[key], info["_" + key] = value, ended.copy()
+                info[key], info["_" + key] = _where(ended, res[key]), ended.copy()
         return info
 
     def render(self):
@@ -314,3 +309,13 @@ class TaskVectorEnv(VectorEnv):
             mask=self._stream["mask"][i:i + 1, steps], gt=self._stream["gt"][i:i + 1, steps],
             lengths=np.array([length]), params={key: v[i, k:k + 1] for key, v in self._params.items()},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
+
+
+def _take(table: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Rows of an (n, capacity, ...) per-trial table at flat indices ``env * capacity + k``."""
+    return np.take(table.reshape(-1, *table.shape[2:]), entry, axis=0)
+
+
+def _where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` where ``keep``, 0 (of their dtype) elsewhere: a new array."""
+    return np.where(keep.reshape(-1, *[1] * (values.ndim - 1)), values, np.zeros((), values.dtype))
