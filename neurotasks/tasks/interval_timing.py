@@ -89,14 +89,22 @@ class _IntervalTimingTask(Task):
     def write_production(self, tr: Trials) -> None:
         """Ramp target (mask 1 on the whole trial), and gt = 1 on the on-time step.
 
-        The ramp (t - Set) / target_steps, computed in float64 on (B, T) and floored at 0 so it
-        is 0 before Set (the padding, where it runs on, is cleared by the base class).
+        The ramp max(0, (t - Set) / target_steps), computed in float64 and stored as float32, runs
+        on into the padding (the base class clears it). Every trial's ramp is a window of one row
+        per distinct target_steps, laid out by one copy of a (B, T) block: no (B, T) arithmetic.
         """
         set_onset = tr.onset("production")
         target_steps = np.maximum(1, tr.steps(tr.params["target_interval"]))
-        ramp = np.subtract(tr.t[None, :], set_onset[:, None])
-        np.maximum(ramp / target_steps[:, None], 0.0, out=tr.targets.reshape(tr.n, tr.n_steps))
-        tr.mask[:] = 1.0
+        # Row k of ``ramps`` holds the ramp at t - Set = -longest_wait .. T - 1 for the k-th distinct
+        # target_steps; trial b's ramp is the T values from column longest_wait - Set_b of its row.
+        distinct = np.unique(target_steps)
+        row = np.searchsorted(distinct, target_steps)
+        longest_wait = int(set_onset.max())
+        width = longest_wait + tr.n_steps
+        ramps = np.maximum(np.arange(-longest_wait, tr.n_steps) / distinct[:, None], 0.0).astype(np.float32)
+        windows = np.ndarray((ramps.size - tr.n_steps + 1, tr.n_steps), np.float32, ramps, strides=(4, 4))
+        tr.targets.reshape(tr.n, tr.n_steps)[...] = windows[row * width + (longest_wait - set_onset)]
+        tr.mask.fill(1.0)
         on_time = set_onset + target_steps
         hit = np.flatnonzero(on_time < tr.lengths)                  # the on-time step is in the production period
         tr.gt[hit, on_time[hit]] = 1
