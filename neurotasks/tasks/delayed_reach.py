@@ -209,8 +209,8 @@ class DelayedReach(Task):
         movement = tr.periods["movement"]
         n_move = np.maximum(movement[:, 1] - movement[:, 0], 1)
         n_rows = int(n_move.max()) + 1
-        moves, trial_move = np.unique(n_move, return_inverse=True)                 # the jerk of each length once
-        fraction = minimum_jerk(np.arange(n_rows) / moves[:, None])[trial_move]   # (B, n_rows)
+        moves = np.unique(n_move)                                                  # the jerk of each length once
+        fraction = minimum_jerk(np.arange(n_rows) / moves[:, None])[np.searchsorted(moves, n_move)]   # (B, n_rows)
         position = np.empty((tr.n, n_rows, 2))
         for axis in range(2):
             np.multiply(fraction, final[:, axis, None], out=position[:, :, axis])
