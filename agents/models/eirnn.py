@@ -28,7 +28,7 @@ from torch import nn
 
 from agents.models import init as initialisation
 from agents.models import masks as masks_lib
-from agents.models.dynamics import NONLINEARITIES, OmegaTerm, RateNetwork
+from agents.models.dynamics import NONLINEARITIES, Buffers, OmegaTerm, RateNetwork, Trace, forward_pass
 
 POSITIVITY = ("rectify", "abs")
 READOUTS = ("excitatory", "all")
@@ -194,6 +194,35 @@ class EIRNN(nn.Module):
         workspace[1:].normal_(0.0, 1.0, generator=generator)
         return workspace
 
+    def _run_arguments(self, inputs: torch.Tensor, dt: float, noise: bool, noise_workspace: torch.Tensor | None
+                       ) -> tuple:
+        """Checked, time-major arguments of the fused recurrence (weights as autograd makes them now)."""
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
+        if inputs.dim() != 3 or inputs.shape[-1] != self.n_in:
+            raise ValueError(f"inputs must have shape (B, T, n_in={self.n_in}), got {tuple(inputs.shape)}")
+        if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+            raise ValueError(f"inputs must hold at least one trial and one step, got {tuple(inputs.shape)}")
+        # a finite sum means every entry is finite (NaN and ±Inf propagate); only otherwise check entry by entry
+        if not math.isfinite(float(inputs.sum())) and not bool(torch.isfinite(inputs).all()):
+            raise ValueError("inputs contain NaN or Inf values")
+        alpha = self.alpha(dt)
+        w_in, w_rec, w_out = self.weights()
+        u = inputs.to(w_in.dtype).transpose(0, 1).contiguous()               # (T, B, n_in), time-major
+        noise_sd: torch.Tensor | float | None = None
+        if noise and self.sigma_rec > 0:
+            noise_sd = (math.sqrt(2.0 * float(dt) / self.shared_tau) * self.sigma_rec if self.shared_tau is not None
+                        else torch.sqrt(2.0 * alpha) * self.sigma_rec)
+        if noise_workspace is not None:
+            expected = (u.shape[0] + 1, u.shape[1], self.n_units)
+            if tuple(noise_workspace.shape) != expected:
+                raise ValueError(f"noise_workspace must have shape {expected} (from draw_noise), "
+                                 f"got {tuple(noise_workspace.shape)}")
+            if noise_sd is None:
+                noise_workspace = None
+        alpha_scalar = None if self.shared_tau is None else float(dt) / self.shared_tau
+        return u, w_in, w_rec, w_out, alpha, noise_sd, noise_workspace, alpha_scalar
+
     def forward(self, inputs: torch.Tensor, dt: float, noise: bool = True, generator: torch.Generator | None = None,
                 omega: OmegaTerm | None = None, noise_workspace: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -203,29 +232,49 @@ class EIRNN(nn.Module):
         regulariser (see :class:`agents.models.dynamics.OmegaTerm`); ``noise_workspace`` (from
         :meth:`draw_noise`, used up by the call) supplies the noise instead of drawing it now.
         """
-        if not isinstance(inputs, torch.Tensor):
-            raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
-        if inputs.dim() != 3 or inputs.shape[-1] != self.n_in:
-            raise ValueError(f"inputs must have shape (B, T, n_in={self.n_in}), got {tuple(inputs.shape)}")
-        if inputs.shape[0] == 0 or inputs.shape[1] == 0:
-            raise ValueError(f"inputs must hold at least one trial and one step, got {tuple(inputs.shape)}")
-        if not bool(torch.isfinite(inputs).all()):
-            raise ValueError("inputs contain NaN or Inf values")
-        alpha = self.alpha(dt)
-        w_in, w_rec, w_out = self.weights()
-        u = inputs.to(w_in.dtype).transpose(0, 1).contiguous()               # (T, B, n_in), time-major
-        noise_sd = torch.sqrt(2.0 * alpha) * self.sigma_rec if noise and self.sigma_rec > 0 else None
-        if noise_workspace is not None:
-            expected = (u.shape[0] + 1, u.shape[1], self.n_units)
-            if tuple(noise_workspace.shape) != expected:
-                raise ValueError(f"noise_workspace must have shape {expected} (from draw_noise), "
-                                 f"got {tuple(noise_workspace.shape)}")
-            if noise_sd is None:
-                noise_workspace = None
+        u, w_in, w_rec, w_out, alpha, noise_sd, workspace, alpha_scalar = self._run_arguments(
+            inputs, dt, noise, noise_workspace)
         outputs, rates = RateNetwork.apply(u, w_in, self.b_rec, w_rec, self.x0, w_out, self.b_out, alpha, noise_sd,
-                                           generator, self.nonlinearity, omega, noise_workspace,
-                                           None if self.shared_tau is None else float(dt) / self.shared_tau)
+                                           generator, self.nonlinearity, omega, workspace, alpha_scalar)
         return outputs.transpose(0, 1), rates.transpose(0, 1)
+
+    @torch.no_grad()
+    def run_traced(self, inputs: torch.Tensor, dt: float, noise: bool = True,
+                   generator: torch.Generator | None = None, noise_workspace: torch.Tensor | None = None,
+                   buffers: Buffers | None = None) -> tuple[torch.Tensor, torch.Tensor, Trace]:
+        """:meth:`forward` without autograd, for a training step that runs the backward pass itself
+        (:func:`agents.models.dynamics.backward_pass`, then :meth:`plastic_gradients`): outputs (T, B, n_out) and
+        rates (T, B, N), *time-major*, and the trace of the run. ``buffers`` are reused if given."""
+        u, w_in, w_rec, w_out, alpha, noise_sd, workspace, alpha_scalar = self._run_arguments(
+            inputs, dt, noise, noise_workspace)
+        return forward_pass(u, w_in, self.b_rec, w_rec, self.x0, w_out, self.b_out, alpha, noise_sd, generator,
+                            self.nonlinearity, workspace, alpha_scalar, buffers)
+
+    @torch.no_grad()
+    def plastic_gradients(self, grad_w_in: torch.Tensor, grad_w_rec: torch.Tensor, grad_w_out: torch.Tensor,
+                          effective: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of the trained matrices from those of the effective ones (the chain rule through
+        :meth:`weights`, written out: masks, signs and [.]_+ or |.|). ``effective``: the current
+        :meth:`weights`, if at hand (saves recomputing them)."""
+        if self.dale and self.positivity == "rectify" and effective is not None:
+            # d/dP [M ⊙ P + F]_+ ε_j = M ε_j 1[M ⊙ P + F > 0] = M sign(W_eff): one formula for all three
+            return tuple(torch.mul(g, torch.sign(w)).mul_(m) for g, w, m in zip(
+                (grad_w_in, grad_w_rec, grad_w_out), effective, (self.mask_in, self.mask_rec, self.mask_out),
+                strict=True))
+        pre_in = self.w_in * self.mask_in
+        pre_rec = self.w_rec * self.mask_rec + self.fixed_rec
+        pre_out = self.w_out * self.mask_out
+        return (self._positive_backward(pre_in, grad_w_in).mul_(self.mask_in),
+                self._positive_backward(pre_rec, grad_w_rec * self.signs).mul_(self.mask_rec),
+                self._positive_backward(pre_out, grad_w_out).mul_(self.mask_out))
+
+    def _positive_backward(self, pre: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        if not self.dale:
+            return grad.clone()
+        if self.positivity == "rectify":
+            return grad * (pre > 0)
+        return grad * torch.sgn(pre)
 
     def extra_repr(self) -> str:
         return (f"n_in={self.n_in}, n_out={self.n_out}, n_units={self.n_units} ({self.n_exc} E), "

@@ -33,7 +33,7 @@ import neurotasks
 from agents import runs
 from agents.atomic import json_safe
 from agents.models import masks as masks_lib
-from agents.models.dynamics import OmegaTerm
+from agents.models.dynamics import Buffers, OmegaTerm, backward_pass
 from agents.models.eirnn import EIRNN
 from agents.training.loss import masked_mse, rate_penalty, weight_penalty
 from agents.training.presets import DEFAULT_PRESET, TrainerSettings
@@ -87,7 +87,15 @@ def threads_for(n_units: int, batch_size: int) -> int:
 
 
 class UpdateStep:
-    """One gradient update: forward, masked MSE (+ penalties), backward with Ω, clip, skip-or-step."""
+    """One gradient update: forward, masked MSE (+ penalties), backward with Ω, clip, skip-or-step.
+
+    Without penalties (the presets) the update runs outside autograd: the fused forward and backward
+    passes (:mod:`agents.models.dynamics`) on buffers kept from one update to the next, the loss
+    gradient and the chain rule through Dale's reparametrisation written out, the gradient norm and
+    clipping as two ``_foreach`` ops and plain SGD as one. Recording and replaying the small autograd
+    graph around the fused node, ``zero_grad``, ``clip_grad_norm_`` and ``optimizer.step`` otherwise
+    cost about as much as the update's matrix products. With penalties it is plain autograd.
+    """
 
     def __init__(self, model: EIRNN, optimizer: torch.optim.Optimizer, settings: TrainerSettings,
                  generator: torch.Generator | None = None) -> None:
@@ -95,11 +103,36 @@ class UpdateStep:
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.bad_in_row = 0
         self.bad_total = 0
+        self.buffers = Buffers()
+        #: run the update outside autograd when the objective allows it (False: always autograd, for comparison)
+        self.by_hand = True
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, dt: float,
                  valid: torch.Tensor | None = None, noise_workspace: torch.Tensor | None = None) -> dict[str, float]:
         s = self.settings
         omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 else None
+        if not self.by_hand or s.l1_weights or s.l2_weights or s.l2_rates:
+            loss_value = self._gradients_by_autograd(inputs, targets, mask, dt, valid, noise_workspace, omega)
+        else:
+            loss_value = self._gradients_by_hand(inputs, targets, mask, dt, noise_workspace, omega)
+        params = [p for p in self.params if p.grad is not None]
+        grads = [p.grad for p in params]
+        norm = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))) if grads else 0.0
+        ok = math.isfinite(norm) and norm <= MAX_GRAD_NORM and math.isfinite(loss_value)
+        if ok:
+            if s.grad_clip > 0:
+                coef = s.grad_clip / (norm + 1e-6)                      # as torch.nn.utils.clip_grad_norm_
+                if coef < 1.0:
+                    torch._foreach_mul_(grads, coef)
+            self._optimizer_step(params, grads)
+            self.bad_in_row = 0
+        else:
+            self._skip_and_shrink(norm, loss_value)
+        return {"loss": loss_value, "omega": omega.value if omega is not None else float("nan"), "grad_norm": norm,
+                "ok": ok}
+
+    def _gradients_by_autograd(self, inputs, targets, mask, dt, valid, noise_workspace, omega) -> float:
+        s = self.settings
         outputs, rates = self.model(inputs, dt, noise=True, generator=self.generator, omega=omega,
                                     noise_workspace=noise_workspace)
         loss = masked_mse(outputs, targets, mask)
@@ -109,16 +142,45 @@ class UpdateStep:
                 total = total + extra
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
-        norm = float(torch.nn.utils.clip_grad_norm_(self.params, s.grad_clip if s.grad_clip > 0 else math.inf))
-        loss_value = float(loss.detach())
-        ok = math.isfinite(norm) and norm <= MAX_GRAD_NORM and math.isfinite(loss_value)
-        if ok:
-            self.optimizer.step()
-            self.bad_in_row = 0
-        else:
-            self._skip_and_shrink(norm, loss_value)
-        return {"loss": loss_value, "omega": omega.value if omega is not None else float("nan"), "grad_norm": norm,
-                "ok": ok}
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def _gradients_by_hand(self, inputs, targets, mask, dt, noise_workspace, omega) -> float:
+        """Sets every trained parameter's ``.grad`` (not clipped); returns the masked MSE."""
+        model = self.model
+        outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
+                                             noise_workspace=noise_workspace, buffers=self.buffers)
+        mask_t = mask.transpose(0, 1).to(outputs.dtype)                   # time-major, as the outputs
+        denominator = max(float(mask_t.sum()), 1.0)
+        error = outputs - targets.transpose(0, 1).to(outputs.dtype)
+        weighted = error * mask_t
+        loss = float(torch.dot(weighted.reshape(-1), error.reshape(-1))) / denominator
+        grad_outputs = weighted.mul_(2.0 / denominator)                   # ∂ masked_mse / ∂ outputs
+        needs = (False, model.w_in.requires_grad, model.b_rec.requires_grad, model.w_rec.requires_grad,
+                 model.x0.requires_grad, model.w_out.requires_grad, model.b_out.requires_grad)
+        _, g_in, g_b_rec, g_rec, g_x0, g_out, g_b_out = backward_pass(trace, grad_outputs, None, omega, needs)
+        g_in, g_rec, g_out = model.plastic_gradients(
+            *(g if g is not None else torch.zeros_like(w) for g, w in ((g_in, trace.w_in), (g_rec, trace.w_rec),
+                                                                       (g_out, trace.w_out))),
+            effective=(trace.w_in, trace.w_rec, trace.w_out))
+        for param, grad in ((model.w_in, g_in), (model.w_rec, g_rec), (model.w_out, g_out), (model.b_rec, g_b_rec),
+                            (model.x0, g_x0), (model.b_out, g_b_out)):
+            if param.requires_grad:
+                param.grad = grad
+        return loss
+
+    def _optimizer_step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
+        """Plain SGD (no momentum, decay, ...) as one ``_foreach`` op; any other optimizer steps itself."""
+        opt = self.optimizer
+        if type(opt) is torch.optim.SGD and len(opt.param_groups) == 1 and not opt._optimizer_step_pre_hooks \
+                and not opt._optimizer_step_post_hooks:
+            group = opt.param_groups[0]
+            if (group["momentum"] == 0 and group["weight_decay"] == 0 and not group["maximize"]
+                    and not isinstance(group["lr"], torch.Tensor)):
+                with torch.no_grad():
+                    torch._foreach_add_(params, grads, alpha=-group["lr"])
+                return
+        opt.step()
 
     def _skip_and_shrink(self, norm: float, loss: float) -> None:
         """pycog's safeguard: no update, recurrent weights shrunk slightly; here the learning rate is halved too."""
