@@ -44,26 +44,29 @@ def setup(n_units: int, n_steps: int, batch: int, n_in: int = 3, n_out: int = 2)
 
 
 def matmuls_only(n_units: int, n_steps: int, batch: int, n_in: int = 3, n_out: int = 2):
-    """A closure doing exactly the update's matrix products."""
+    """A closure doing exactly the update's matrix products, with the same operand layouts and into preallocated
+    buffers where the update writes into its own (so neither side pays for the other's allocations)."""
     w = torch.randn(n_units, n_units) * 0.01
     w_in, w_out = torch.rand(n_units, n_in), torch.rand(n_out, n_units)
     states = torch.zeros(n_steps + 1, batch, n_units)
+    deltas = torch.zeros(n_steps + 1, batch, n_units)
     u = torch.rand(n_steps * batch, n_in)
     grad_out = torch.rand(n_steps * batch, n_out)
-    xs = states.unbind(0)
+    xs, ds = states.unbind(0), deltas.unbind(0)
+    drive, grad_r = states[1:].view(-1, n_units), deltas[1:].view(-1, n_units)
 
     def run() -> None:
-        drive = u @ w_in.t()                                    # input projection, all steps
+        torch.mm(u, w_in.t(), out=drive)                        # input projection, all steps
         for t in range(n_steps):                                # forward recurrence
             xs[t + 1].addmm_(xs[t], w)
-        flat = states[1:].reshape(-1, n_units)
-        flat @ w_out.t()                                        # readout
-        grad_r = grad_out @ w_out                               # readout backward (rates)
+        flat = states[1:].view(-1, n_units)
+        w_out @ flat.t()                                        # readout (as W_out R^T)
+        torch.mm(grad_out, w_out, out=grad_r)                   # readout backward (rates)
         grad_out.t() @ flat                                     # readout backward (W_out)
         for t in range(n_steps, 0, -1):                         # backward recurrence
-            xs[t - 1].addmm_(xs[t], w)
+            ds[t - 1].addmm_(ds[t], w)
         grad_r.t() @ flat                                       # recurrent-weight gradient
-        drive.t() @ u                                           # input-weight gradient
+        u.t() @ grad_r                                          # input-weight gradient (as (u^T δ)^T)
     return run
 
 
