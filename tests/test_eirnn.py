@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import agents
 import neurotasks
-from agents.models import masks
+from agents.models import dynamics, masks
 from agents.models.dynamics import NONLINEARITIES, OmegaTerm, RateNetwork, reference_forward, reference_omega
 from agents.models.eirnn import EIRNN
 from agents.models.init import spectral_radius
@@ -407,3 +407,43 @@ def test_noise_drawn_ahead_equals_noise_drawn_inline():
     torch.testing.assert_close(ahead, inline)
     with pytest.raises(ValueError, match="noise_workspace"):
         model(inputs, 20.0, noise_workspace=model.draw_noise(3, 8))
+
+
+def test_torchscript_loops_give_the_python_loops_numbers(monkeypatch):
+    model = EIRNN(3, 2, n_units=16, seed=0)
+    inputs, targets = torch.rand(4, 9, 3), torch.rand(4, 9, 2)
+
+    def run():
+        model.zero_grad()
+        term = OmegaTerm(2.0)
+        z, _ = model(inputs, 20.0, generator=torch.Generator().manual_seed(2), omega=term)
+        ((z - targets) ** 2).mean().backward()
+        return z.detach(), term.value, [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    scripted = run()
+    monkeypatch.setattr(dynamics, "USE_TORCHSCRIPT", False)
+    python = run()
+    assert torch.equal(scripted[0], python[0]) and scripted[1] == python[1]
+    for a, b in zip(scripted[2], python[2], strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"positivity": "abs"}, {"dale": False},
+                                    {"fixed_rec": np.full((10, 10), 0.05) * (np.random.default_rng(0)
+                                                                            .random((10, 10)) < 0.3),
+                                     "mask_rec": None}])
+def test_plastic_gradients_are_the_chain_rule_through_weights(kwargs):
+    if "fixed_rec" in kwargs:                       # fixed connections only where the mask is 0
+        fixed = kwargs["fixed_rec"]
+        kwargs = {"fixed_rec": fixed, "mask_rec": (fixed == 0).astype(np.float32)}
+    model = EIRNN(3, 2, n_units=10, seed=1, **kwargs)
+    with torch.no_grad():
+        model.w_rec.add_(0.05 * torch.randn(10, 10))  # some plastic weights negative: [.]_+ and |.| matter
+    gen = torch.Generator().manual_seed(0)
+    grads = [torch.randn(w.shape, generator=gen) for w in model.weights()]
+    expected = torch.autograd.grad(model.weights(), (model.w_in, model.w_rec, model.w_out), grads)
+    with torch.no_grad():
+        effective = model.weights()
+    for got in (model.plastic_gradients(*grads), model.plastic_gradients(*grads, effective=effective)):
+        for a, b in zip(got, expected, strict=True):
+            torch.testing.assert_close(a, b)

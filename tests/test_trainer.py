@@ -122,6 +122,48 @@ def test_persistent_divergence_raises():
         step(*_data(), 20.0)
 
 
+
+@pytest.mark.parametrize(("preset_name", "model_kwargs"), [
+    ("pycog", {}),
+    ("fast", {}),
+    ("pycog", {"positivity": "abs", "train_bias": True}),
+    ("fast", {"dale": False, "nonlinearity": "tanh"}),
+    ("pycog", {"tau": np.linspace(50.0, 100.0, 12), "sigma_rec": 0.3}),
+])
+def test_update_by_hand_equals_the_autograd_update(preset_name, model_kwargs):
+    """The update outside autograd (loss gradient, BPTT with Ω, Dale chain rule, clip, SGD step all by hand, on
+    buffers reused across updates of different lengths) gives the autograd update's numbers."""
+    settings = PRESETS[preset_name].updated(learning_rate=0.05)
+    runs = {}
+    for by_hand in (True, False):
+        model = EIRNN(3, 2, n_units=12, seed=3, **model_kwargs)
+        step = UpdateStep(model, make_optimizer(model, settings), settings, torch.Generator().manual_seed(0))
+        step.by_hand = by_hand
+        gen = torch.Generator().manual_seed(1)
+        stats = []
+        for n_steps, ahead in ((10, False), (6, True), (14, True), (10, False)):
+            inputs, targets = torch.rand(4, n_steps, 3, generator=gen), torch.rand(4, n_steps, 2, generator=gen)
+            mask = (torch.rand(4, n_steps, 2, generator=gen) > 0.3).float()
+            workspace = model.draw_noise(4, n_steps, torch.Generator().manual_seed(n_steps)) if ahead else None
+            stats.append(step(inputs, targets, mask, 20.0, noise_workspace=workspace))
+        runs[by_hand] = model, stats
+    (hand, hand_stats), (auto, auto_stats) = runs[True], runs[False]
+    for a, b in zip(hand_stats, auto_stats, strict=True):
+        assert a["ok"] and b["ok"]
+        for key in ("loss", "omega", "grad_norm"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4), key
+    for (name, p), q in zip(hand.named_parameters(), auto.parameters(), strict=True):
+        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6, msg=name)
+        if p.requires_grad:
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-7, msg=name)
+
+
+def test_penalties_use_autograd_and_still_train():
+    model, step = _step(PRESETS["pycog"].updated(l2_rates=0.1, l1_weights=0.01))
+    before = model.w_rec.detach().clone()
+    stats = step(*_data(), 20.0)
+    assert stats["ok"] and not torch.equal(model.w_rec.detach(), before)
+
 # ---------------------------------------------------------------------- runs of the trainer
 def test_a_short_run_writes_a_complete_folder(tmp_path):
     run = tiny_train(tmp_path)
