@@ -227,7 +227,8 @@ class DelayedReach(Task):
             table *= (n_move / MINIMUM_JERK_PEAK_SPEED)[:, None, None]
         low = n_cols * rows
         np.add(tr.t, (low - movement[:, 0] + 1)[:, None], out=index)
-        np.clip(index, low[:, None], (low + high)[:, None], out=index)
+        np.maximum(index, low[:, None], out=index)                                  # (cheaper than np.clip)
+        np.minimum(index, (low + high)[:, None], out=index)
         if self.outputs == "velocity":
             index[:, 0] = low + n_rows + 1
         tr.lay_out(table.astype(np.float32), index, tr.targets)
