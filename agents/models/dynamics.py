@@ -131,10 +131,10 @@ class Buffers:
         key = (batch, n, dtype, device)
         if key != self.key or n_steps > self.capacity:
             shape = (n_steps + 1, batch, n)
-            self.states, self.rates, self.deltas, self.grad_r, self.fprime, self.v, self.presyn = (
-                torch.empty(shape, dtype=dtype, device=device) for _ in range(7))
-            self.xs, self.rs, self.ds, self.gs, self.fs = (
-                list(b.unbind(0)) for b in (self.states, self.rates, self.deltas, self.grad_r, self.fprime))
+            self.states, self.rates, self.deltas, self.grad_r, self.fprime = (
+                torch.empty(shape, dtype=dtype, device=device) for _ in range(5))
+            self.xs, self.rs, self.ds, self.fs = (
+                list(b.unbind(0)) for b in (self.states, self.rates, self.deltas, self.fprime))
             self.w_t = torch.empty((n, n), dtype=dtype, device=device)
             self.w_s = torch.empty((n, n), dtype=dtype, device=device)
             self.key, self.capacity = key, n_steps
@@ -283,8 +283,7 @@ def backward_pass(trace: Trace, grad_outputs: torch.Tensor | None, grad_rates: t
 
     presyn = rates[:-1].reshape(flat, n)
     if need_omega:
-        scratch = (buffers.v[:n_steps], buffers.presyn[:n_steps]) if buffers is not None else (None, None)
-        value, n_valid, presyn = _omega(deltas, fprime, grad_r, rates[:-1], omega.weight, *scratch)
+        value, n_valid, presyn = _omega(deltas, fprime, grad_r, rates[:-1], omega.weight)
         omega.value, omega.n_valid = value, n_valid
         presyn = presyn.view(flat, n)
     elif omega is not None:
@@ -347,29 +346,30 @@ def _uniform(values: torch.Tensor) -> tuple[torch.Tensor, float | None]:
 
 
 def _omega(deltas: torch.Tensor, fprime: torch.Tensor, grad_r: torch.Tensor, rates_prev: torch.Tensor,
-           weight: float, out_v: torch.Tensor | None = None, out_presyn: torch.Tensor | None = None
-           ) -> tuple[float, int, torch.Tensor]:
+           weight: float) -> tuple[float, int, torch.Tensor]:
     """Ω, the number of (t, trial) terms in it, and ``r_{t-1} + weight · h_t``, h_t such that
     ∂Ω/∂W_ij = α_i Σ_t,b δ_{t,i} h_{t,j} (δ and x held constant). ``grad_r`` is ∂L/∂r_t for t = 0..T;
-    ``out_v`` and ``out_presyn`` (T, B, N) are optional preallocated buffers for the two large results."""
+    it is used up: its steps 0..T-1 are the working space (fewer large arrays, more of them in cache)."""
     # v_t = δ_{t-1} - f'(x_{t-1}) ⊙ ∂L/∂r_{t-1}: the part of δ_{t-1} propagated from step t (t = 1..T)
-    vs = torch.addcmul(deltas[:-1], grad_r[:-1], fprime[:-1], value=-1.0, out=out_v)
+    vs = torch.addcmul(deltas[:-1], grad_r[:-1], fprime[:-1], value=-1.0, out=grad_r[:-1])
     num = torch.linalg.vector_norm(vs, dim=-1).square_()               # (T, B)
     den = torch.linalg.vector_norm(deltas[1:], dim=-1).square_()
-    valid = den >= OMEGA_BOUND
-    n_valid = int(valid.sum())
-    if n_valid == 0:
-        return 0.0, 0, rates_prev
-    if n_valid == den.numel():                                         # the usual case: no term left out
+    if float(den.min()) >= OMEGA_BOUND:                                # the usual case: no term left out
+        n_valid = den.numel()
         excess = num.div_(den).sub_(1.0)
         value = float(torch.dot(excess.view(-1), excess.view(-1))) / n_valid
-        coef = excess.mul_(4.0 * weight / n_valid).div_(den)           # weight · dΩ/d|v|² · 2
+        coef = excess.div_(den)
     else:
+        valid = den >= OMEGA_BOUND
+        n_valid = int(valid.sum())
+        if n_valid == 0:
+            return 0.0, 0, rates_prev
         safe_den = torch.where(valid, den, torch.ones_like(den))
         excess = torch.where(valid, num / safe_den - 1.0, torch.zeros_like(den))
         value = float(excess.square().sum()) / n_valid
-        coef = (4.0 * weight / n_valid) * excess / safe_den
-    presyn = torch.addcmul(rates_prev, vs.mul_(fprime[:-1]), coef[..., None], out=out_presyn)
+        coef = excess / safe_den
+    # weight · dΩ/d|v|² · 2 = (4 weight / n_valid) · excess / |δ|², times h = v ⊙ f'(x_{t-1})
+    presyn = torch.addcmul(rates_prev, vs.mul_(fprime[:-1]), coef[..., None], value=4.0 * weight / n_valid, out=vs)
     return (value if math.isfinite(value) else float("nan")), n_valid, presyn
 
 
