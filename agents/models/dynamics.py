@@ -293,7 +293,7 @@ def backward_pass(trace: Trace, grad_outputs: torch.Tensor | None, grad_rates: t
     if needs[0]:
         grad_inputs = body.mm(w_in * scale).view(n_steps, batch, -1)
     if needs[1]:
-        grad_w_in = inputs.reshape(flat, -1).t().mm(body).t().mul_(scale)      # (u^T δ)^T: faster than δ^T u
+        grad_w_in = inputs.reshape(flat, -1).t().mm(body).t().contiguous().mul_(scale)  # (u^T δ)^T: faster than δ^T u
     if needs[2]:
         grad_b_rec = body.sum(0).mul_(alpha)
     if needs[3]:
