@@ -8,9 +8,11 @@
     batch = task.trials(128, rng=0)                  # whole trials for supervised training
     batches = neurotasks.TrialSampler(task, 128, rng=0)   # endless fresh batches: batches()
 
-Importing this package registers every task with Gymnasium. It needs only NumPy and Gymnasium.
+Importing this package registers every task with Gymnasium and, on glibc, keeps freed memory for
+reuse (see ``neurotasks.allocator``). It needs only NumPy and Gymnasium.
 """
 
+from neurotasks.allocator import keep_freed_memory
 from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
 from neurotasks.registry import list_tasks, make_task, register_all, task_arguments, task_class
@@ -21,3 +23,4 @@ __version__ = "0.1.0"
 __all__ = ["Criterion", "Task", "TrialBatch", "TrialSampler", "list_tasks", "make_task", "task_arguments", "task_class"]
 
 register_all()
+keep_freed_memory()

@@ -387,11 +387,8 @@ class Task:
             inputs += np.float32(self.input_baseline)
         np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
         if clear_padding and tr.n_steps * tr.n > int(lengths.sum()):   # trials of equal length have no padding
-            padding = tr.t[None, :] >= lengths[:, None]
-            real = (~padding[:, :, None]).astype(np.float32)     # float32: twice as fast as a bool mask here
-            for array in (inputs, tr.targets, tr.mask):
-                np.multiply(array, real, out=array)
-            np.putmask(tr.gt, padding, -1)
+            _clear_padding((inputs, tr.targets, tr.mask), lengths)
+            np.putmask(tr.gt, tr.t[None, :] >= lengths[:, None], -1)
         return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
 
@@ -473,6 +470,21 @@ class Task:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
         return f"{type(self).__name__}({args})"
+
+
+def _clear_padding(arrays: Sequence[np.ndarray], lengths: np.ndarray) -> None:
+    """Zero the steps past each trial's length in (B, T, C) float arrays, in place.
+
+    Each is seen as (B, T C) rows whose first ``length C`` entries are kept: a multiply with long
+    inner loops (a (B, T, 1) mask would loop over only C entries at a time, several times slower).
+    """
+    masks: dict[int, np.ndarray] = {}
+    for array in arrays:
+        n, n_steps, width = array.shape
+        if width not in masks:
+            masks[width] = (np.arange(n_steps * width)[None, :] < (lengths * width)[:, None]).astype(array.dtype)
+        rows = array.reshape(n, n_steps * width)
+        np.multiply(rows, masks[width], out=rows)
 
 
 # ---------------------------------------------------------------------- argument checks
