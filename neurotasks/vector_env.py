@@ -281,13 +281,17 @@ class TaskVectorEnv(VectorEnv):
             info["_" + key] = stepping.copy()
         if ended.any():
             entry = self._env * self._table_capacity + self._k
+            zero = ~ended
             trial = {}
             for key, value in self._params.items():
-                trial[key] = _where(ended, _take(value, entry))
+                trial[key] = _take(value, entry)
+                trial[key][zero] = 0
                 trial["_" + key] = ended.copy()
             info["trial"], info["_trial"] = trial, ended.copy()
             for key in (*self._rule.outcome_fields, "is_success"):
-                info[key], info["_" + key] = _where(ended, res[key]), ended.copy()
+                value = res[key].copy()
+                value[zero] = 0
+                info[key], info["_" + key] = value, ended.copy()
         return info
 
     def render(self):
@@ -315,7 +319,3 @@ def _take(table: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """Rows of an (n, capacity, ...) per-trial table at flat indices ``env * capacity + k``."""
     return np.take(table.reshape(-1, *table.shape[2:]), entry, axis=0)
 
-
-def _where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values`` where ``keep``, 0 (of their dtype) elsewhere: a new array."""
-    return np.where(keep.reshape(-1, *[1] * (values.ndim - 1)), values, np.zeros((), values.dtype))
