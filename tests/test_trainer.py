@@ -158,6 +158,15 @@ def test_update_by_hand_equals_the_autograd_update(preset_name, model_kwargs):
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-7, msg=name)
 
 
+def test_update_by_hand_refuses_non_finite_inputs():
+    model, step = _step()
+    inputs, targets, mask = _data()
+    inputs[1, 3, 0] = float("nan")
+    before = model.w_rec.detach().clone()
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        step(inputs, targets, mask, 20.0)
+    assert torch.equal(model.w_rec.detach(), before)
+
 def test_penalties_use_autograd_and_still_train():
     model, step = _step(PRESETS["pycog"].updated(l2_rates=0.1, l1_weights=0.01))
     before = model.w_rec.detach().clone()

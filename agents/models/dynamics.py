@@ -268,7 +268,10 @@ def backward_pass(trace: Trace, grad_outputs: torch.Tensor | None, grad_rates: t
         body.add_(grad_rates.reshape(flat, n))
     if need_omega:                                                        # ∂L/∂r_t, t = 0..T (0 at t = 0), for Ω
         grad_r[0].zero_()
-        grad_r[1:].copy_(deltas[1:])
+        if grad_rates is None and grad_z is not None:                      # the product again: cheaper than a copy
+            torch.mm(grad_z, w_out, out=grad_r[1:].view(flat, n))
+        else:
+            grad_r[1:].copy_(deltas[1:])
     ds[0].zero_()
     ds[n_steps].mul_(fs[n_steps])
     # δ_{t-1} = f'(x_{t-1}) ⊙ (∂L/∂r_{t-1} + δ_t (αW)) + (1 - α) δ_t: three ops per step, in place.

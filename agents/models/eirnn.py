@@ -180,11 +180,16 @@ class EIRNN(nn.Module):
         """(N,) α = dt/τ."""
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a finite number > 0, got {dt!r}")
+        key = (float(dt), self.tau.data_ptr(), self.tau._version)
+        cached = getattr(self, "_alpha_cache", None)
+        if cached is not None and cached[0] == key:                 # the same dt update after update
+            return cached[1]
         alpha = float(dt) / self.tau
         too_coarse = float(dt) > self.shared_tau if self.shared_tau is not None else bool(torch.any(alpha > 1.0))
         if too_coarse:
             raise ValueError(f"dt={dt} ms exceeds the smallest time constant tau={float(self.tau.min())} ms; "
                              "Euler integration needs dt <= tau")
+        self._alpha_cache = (key, alpha)
         return alpha
 
     def draw_noise(self, n_trials: int, n_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -194,8 +199,8 @@ class EIRNN(nn.Module):
         workspace[1:].normal_(0.0, 1.0, generator=generator)
         return workspace
 
-    def _run_arguments(self, inputs: torch.Tensor, dt: float, noise: bool, noise_workspace: torch.Tensor | None
-                       ) -> tuple:
+    def _run_arguments(self, inputs: torch.Tensor, dt: float, noise: bool, noise_workspace: torch.Tensor | None,
+                       check_finite: bool = True) -> tuple:
         """Checked, time-major arguments of the fused recurrence (weights as autograd makes them now)."""
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
@@ -203,9 +208,8 @@ class EIRNN(nn.Module):
             raise ValueError(f"inputs must have shape (B, T, n_in={self.n_in}), got {tuple(inputs.shape)}")
         if inputs.shape[0] == 0 or inputs.shape[1] == 0:
             raise ValueError(f"inputs must hold at least one trial and one step, got {tuple(inputs.shape)}")
-        # a finite sum means every entry is finite (NaN and ±Inf propagate); only otherwise check entry by entry
-        if not math.isfinite(float(inputs.sum())) and not bool(torch.isfinite(inputs).all()):
-            raise ValueError("inputs contain NaN or Inf values")
+        if check_finite:
+            self.check_finite(inputs)
         alpha = self.alpha(dt)
         w_in, w_rec, w_out = self.weights()
         u = inputs.to(w_in.dtype).transpose(0, 1).contiguous()               # (T, B, n_in), time-major
@@ -238,30 +242,50 @@ class EIRNN(nn.Module):
                                            generator, self.nonlinearity, omega, workspace, alpha_scalar)
         return outputs.transpose(0, 1), rates.transpose(0, 1)
 
+    @staticmethod
+    def check_finite(inputs: torch.Tensor) -> None:
+        """ValueError if ``inputs`` hold NaN or Inf."""
+        # a finite sum means every entry is finite (NaN and ±Inf propagate); only otherwise check entry by entry
+        if not math.isfinite(float(inputs.sum())) and not bool(torch.isfinite(inputs).all()):
+            raise ValueError("inputs contain NaN or Inf values")
+
     @torch.no_grad()
     def run_traced(self, inputs: torch.Tensor, dt: float, noise: bool = True,
                    generator: torch.Generator | None = None, noise_workspace: torch.Tensor | None = None,
-                   buffers: Buffers | None = None) -> tuple[torch.Tensor, torch.Tensor, Trace]:
+                   buffers: Buffers | None = None, check_finite: bool = True
+                   ) -> tuple[torch.Tensor, torch.Tensor, Trace]:
         """:meth:`forward` without autograd, for a training step that runs the backward pass itself
         (:func:`agents.models.dynamics.backward_pass`, then :meth:`plastic_gradients`): outputs (T, B, n_out) and
-        rates (T, B, N), *time-major*, and the trace of the run. ``buffers`` are reused if given."""
+        rates (T, B, N), *time-major*, and the trace of the run. ``buffers`` are reused if given.
+        ``check_finite=False`` skips the inputs' NaN/Inf check (for a caller that checks a non-finite loss
+        with :meth:`check_finite` instead: NaN and Inf inputs always reach every output)."""
         u, w_in, w_rec, w_out, alpha, noise_sd, workspace, alpha_scalar = self._run_arguments(
-            inputs, dt, noise, noise_workspace)
+            inputs, dt, noise, noise_workspace, check_finite)
         return forward_pass(u, w_in, self.b_rec, w_rec, self.x0, w_out, self.b_out, alpha, noise_sd, generator,
                             self.nonlinearity, workspace, alpha_scalar, buffers)
 
     @torch.no_grad()
     def plastic_gradients(self, grad_w_in: torch.Tensor, grad_w_rec: torch.Tensor, grad_w_out: torch.Tensor,
-                          effective: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+                          effective: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+                          out: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gradients of the trained matrices from those of the effective ones (the chain rule through
         :meth:`weights`, written out: masks, signs and [.]_+ or |.|). ``effective``: the current
-        :meth:`weights`, if at hand (saves recomputing them)."""
+        :meth:`weights`, if at hand (saves recomputing them); ``out``: where to write the results."""
+        grads = (grad_w_in, grad_w_rec, grad_w_out)
+        masks = (self.mask_in, self.mask_rec, self.mask_out)
         if self.dale and self.positivity == "rectify" and effective is not None:
             # d/dP [M ⊙ P + F]_+ ε_j = M ε_j 1[M ⊙ P + F > 0] = M sign(W_eff): one formula for all three
-            return tuple(torch.mul(g, torch.sign(w)).mul_(m) for g, w, m in zip(
-                (grad_w_in, grad_w_rec, grad_w_out), effective, (self.mask_in, self.mask_rec, self.mask_out),
-                strict=True))
+            outs = out if out is not None else (None, None, None)
+            return tuple(torch.mul(g, torch.sign(w), out=o).mul_(m)
+                         for g, w, m, o in zip(grads, effective, masks, outs, strict=True))
+        result = self._plastic_gradients(*grads)
+        if out is None:
+            return result
+        return tuple(o.copy_(r) for o, r in zip(out, result, strict=True))
+
+    def _plastic_gradients(self, grad_w_in: torch.Tensor, grad_w_rec: torch.Tensor, grad_w_out: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pre_in = self.w_in * self.mask_in
         pre_rec = self.w_rec * self.mask_rec + self.fixed_rec
         pre_out = self.w_out * self.mask_out

@@ -104,6 +104,8 @@ class UpdateStep:
         self.bad_in_row = 0
         self.bad_total = 0
         self.buffers = Buffers()
+        self._flat: torch.Tensor | None = None
+        self._views: dict[int, torch.Tensor] = {}
         #: run the update outside autograd when the objective allows it (False: always autograd, for comparison)
         self.by_hand = True
 
@@ -111,19 +113,26 @@ class UpdateStep:
                  valid: torch.Tensor | None = None, noise_workspace: torch.Tensor | None = None) -> dict[str, float]:
         s = self.settings
         omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 else None
+        flat = None
         if not self.by_hand or s.l1_weights or s.l2_weights or s.l2_rates:
             loss_value = self._gradients_by_autograd(inputs, targets, mask, dt, valid, noise_workspace, omega)
         else:
-            loss_value = self._gradients_by_hand(inputs, targets, mask, dt, noise_workspace, omega)
+            loss_value, flat = self._gradients_by_hand(inputs, targets, mask, dt, noise_workspace, omega)
         params = [p for p in self.params if p.grad is not None]
         grads = [p.grad for p in params]
-        norm = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))) if grads else 0.0
+        if flat is not None:                                            # every gradient is a view of one buffer
+            norm = float(torch.linalg.vector_norm(flat))
+        else:
+            norm = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))) if grads else 0.0
         ok = math.isfinite(norm) and norm <= MAX_GRAD_NORM and math.isfinite(loss_value)
         if ok:
             if s.grad_clip > 0:
                 coef = s.grad_clip / (norm + 1e-6)                      # as torch.nn.utils.clip_grad_norm_
                 if coef < 1.0:
-                    torch._foreach_mul_(grads, coef)
+                    if flat is not None:
+                        flat.mul_(coef)
+                    else:
+                        torch._foreach_mul_(grads, coef)
             self._optimizer_step(params, grads)
             self.bad_in_row = 0
         else:
@@ -144,30 +153,57 @@ class UpdateStep:
         total.backward()
         return float(loss.detach())
 
+    def _gradient_buffer(self) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """One flat buffer holding every trained parameter's gradient (as views), so that the norm and the
+        clipping are one op each."""
+        params = self.params
+        if self._flat is None or self._flat.device != params[0].device or self._flat.dtype != params[0].dtype:
+            self._flat = torch.empty(sum(p.numel() for p in params), dtype=params[0].dtype, device=params[0].device)
+            views = self._flat.split([p.numel() for p in params])
+            self._views = {id(p): v.view(p.shape) for p, v in zip(params, views, strict=True)}
+        return self._flat, self._views
+
     @torch.no_grad()
-    def _gradients_by_hand(self, inputs, targets, mask, dt, noise_workspace, omega) -> float:
-        """Sets every trained parameter's ``.grad`` (not clipped); returns the masked MSE."""
+    def _gradients_by_hand(self, inputs, targets, mask, dt, noise_workspace, omega
+                           ) -> tuple[float, torch.Tensor | None]:
+        """Sets every trained parameter's ``.grad`` (not clipped) to a view of one flat buffer; returns the
+        masked MSE and that buffer."""
         model = self.model
         outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
-                                             noise_workspace=noise_workspace, buffers=self.buffers)
+                                             noise_workspace=noise_workspace, buffers=self.buffers,
+                                             check_finite=False)
         mask_t = mask.transpose(0, 1).to(outputs.dtype)                   # time-major, as the outputs
         denominator = max(float(mask_t.sum()), 1.0)
         error = outputs - targets.transpose(0, 1).to(outputs.dtype)
         weighted = error * mask_t
-        loss = float(torch.dot(weighted.reshape(-1), error.reshape(-1))) / denominator
+        loss = float((weighted * error).sum()) / denominator
+        if not math.isfinite(loss):
+            model.check_finite(inputs)                                  # NaN or Inf inputs reach every output
         grad_outputs = weighted.mul_(2.0 / denominator)                   # ∂ masked_mse / ∂ outputs
         needs = (False, model.w_in.requires_grad, model.b_rec.requires_grad, model.w_rec.requires_grad,
                  model.x0.requires_grad, model.w_out.requires_grad, model.b_out.requires_grad)
         _, g_in, g_b_rec, g_rec, g_x0, g_out, g_b_out = backward_pass(trace, grad_outputs, None, omega, needs)
-        g_in, g_rec, g_out = model.plastic_gradients(
-            *(g if g is not None else torch.zeros_like(w) for g, w in ((g_in, trace.w_in), (g_rec, trace.w_rec),
-                                                                       (g_out, trace.w_out))),
-            effective=(trace.w_in, trace.w_rec, trace.w_out))
-        for param, grad in ((model.w_in, g_in), (model.w_rec, g_rec), (model.w_out, g_out), (model.b_rec, g_b_rec),
-                            (model.x0, g_x0), (model.b_out, g_b_out)):
+        if not self.params:
+            return loss, None
+        flat, views = self._gradient_buffer()
+        matrices = (model.w_in, model.w_rec, model.w_out)
+        if all(w.requires_grad for w in matrices):
+            model.plastic_gradients(g_in, g_rec, g_out, effective=(trace.w_in, trace.w_rec, trace.w_out),
+                                    out=tuple(views[id(w)] for w in matrices))
+        else:
+            g_in, g_rec, g_out = model.plastic_gradients(
+                *(g if g is not None else torch.zeros_like(w) for g, w in ((g_in, trace.w_in), (g_rec, trace.w_rec),
+                                                                           (g_out, trace.w_out))),
+                effective=(trace.w_in, trace.w_rec, trace.w_out))
+            for w, g in zip(matrices, (g_in, g_rec, g_out), strict=True):
+                if w.requires_grad:
+                    views[id(w)].copy_(g)
+        for param, grad in ((model.b_rec, g_b_rec), (model.x0, g_x0), (model.b_out, g_b_out)):
             if param.requires_grad:
-                param.grad = grad
-        return loss
+                views[id(param)].copy_(grad)
+        for param in self.params:
+            param.grad = views[id(param)]
+        return loss, flat
 
     def _optimizer_step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         """Plain SGD (no momentum, decay, ...) as one ``_foreach`` op; any other optimizer steps itself."""
