@@ -7,10 +7,13 @@ with autograd: they are cheap). The input drive of all steps is one matrix produ
 loop and the readout one after it.
 
 A plain autograd loop records ~10 graph nodes per time step and replays them one by one; on a
-2-core CPU that costs several times the matrix products themselves. Here the forward pass is a
-raw loop over preallocated buffers (one ``addmm``, one axpy and one nonlinearity per step) and the
-backward pass is the BPTT recursion written out (one ``mm`` and three element-wise ops per step).
-Weight gradients are formed after the loop as single large matrix products over all steps.
+2-core CPU that costs several times the matrix products themselves. Here the forward pass
+(:func:`forward_pass`) is a raw loop over preallocated buffers (one ``addmm``, one axpy and one
+nonlinearity per step) and the backward pass (:func:`backward_pass`) is the BPTT recursion written
+out (one ``addmm`` and two element-wise ops per step); the two loops run as TorchScript when
+available. Weight gradients are formed after the loop as single large matrix products over all steps.
+:class:`RateNetwork` wraps the pair as one autograd node; a training step that needs no other
+autograd calls them directly, on :class:`Buffers` kept from one update to the next.
 
 The backward pass propagates exactly ∂L/∂x_t, which is what pycog's vanishing-gradient
 regulariser Ω (Pascanu et al. 2013; Song et al. 2016, Eqs 22-25) needs:
