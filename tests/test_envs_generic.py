@@ -15,7 +15,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import neurotasks
 from neurotasks.env import TaskEnv
-from neurotasks.rules import ChoiceRule
+from neurotasks.rules import ChoiceRule, TrackingRule
 from tests.conftest import TASK_IDS, sample_actions
 
 
@@ -151,6 +151,22 @@ def test_evaluate_actions_replays_the_env_rule(task_id):
         assert total == pytest.approx(replay["reward"][k])
         for key in env.task.rule.outcome_fields:
             assert_same(np.asarray(info[key]).astype(replay[key].dtype), replay[key][k], key)
+
+
+@pytest.mark.parametrize("task_id", [i for i in TASK_IDS if isinstance(neurotasks.make_task(i).rule, TrackingRule)])
+def test_tracking_the_targets_scores_perfectly(task_id):
+    """Outputs (or actions) equal to the targets: zero error, every trial correct, criterion met."""
+    task = neurotasks.make_task(task_id)
+    batch = task.trials(16, rng=6)
+    evaluation = task.evaluate(batch, outputs=batch.targets)
+    np.testing.assert_array_equal(evaluation["rmse"], 0.0)
+    assert np.all(evaluation["correct"] == 1)
+    score = task.score(batch, evaluation)
+    assert score["percent_correct"] == 100.0 and score["rmse"] == 0.0
+    assert task.criterion.met([score["rmse"]])
+    replay = task.evaluate(batch, actions=batch.targets)
+    np.testing.assert_array_equal(replay["rmse"], 0.0)
+    assert not replay["aborted"].any()
 
 
 def test_vector_env_equals_single_envs(task_id):

@@ -149,19 +149,6 @@ def test_place_cell_tuning_curves():
     assert dog.min() == pytest.approx(-0.375, abs=1e-4)   # the surround dips below 0
 
 
-def test_evaluate_targets_is_perfect():
-    task = neurotasks.make_task(TASK_ID)
-    batch = task.trials(16, rng=6)
-    evaluation = task.evaluate(batch, outputs=batch.targets)
-    np.testing.assert_array_equal(evaluation["rmse"], 0.0)
-    assert np.all(evaluation["correct"] == 1)
-    score = task.score(batch, evaluation)
-    assert score == {"percent_correct": 100.0, "rmse": 0.0}
-    assert task.criterion.met([score["rmse"]])
-    replay = task.evaluate(batch, actions=batch.targets)
-    np.testing.assert_array_equal(replay["rmse"], 0.0)
-
-
 def test_forced_start():
     batch = neurotasks.make_task(TASK_ID).trials(3, rng=7, start_x=0.5, start_y=-0.25)
     np.testing.assert_allclose(batch.inputs[:, 0, 2:], [[0.5, -0.25]] * 3)
