@@ -106,7 +106,7 @@ class TaskVectorEnv(VectorEnv):
         g, chunk = len(group), self.trial_chunk
         lengths = batch.lengths.reshape(g, chunk)
         totals = lengths.sum(axis=1)
-        needed = int((self._filled[group] + totals).max())
+        needed = int((self._filled[group] + totals).max()) + 1            # + the blank step
         if needed > self._capacity:
             self._grow(max(needed, int(1.25 * self._capacity)))
         # Steps: the batch's real steps, in order (one take per field: many times faster than a
@@ -158,16 +158,26 @@ class TaskVectorEnv(VectorEnv):
 
     def _at(self, key: str, position: np.ndarray) -> np.ndarray:
         """Every sub-environment's value of stream ``key`` at its ``position`` (one flat take)."""
-        stream = self._stream[key]
-        return np.take(stream.reshape(-1, *stream.shape[2:]), self._row_offset + position, axis=0)
+        return np.take(self._flat[key], self._row_offset + position, axis=0)
 
-    def _grow(self, steps: int) -> None:
-        for key, old in self._stream.items():
-            new = np.zeros((self.num_envs, steps, *old.shape[2:]), old.dtype)
-            new[:, : old.shape[1]] = old
-            self._stream[key] = new
+    def _make_streams(self, shapes: dict[str, tuple[tuple[int, ...], Any]], steps: int) -> None:
+        """(n, steps, ...) stream buffers, the last step of each row blank: 0 everywhere, no period
+        (what a sub-environment being reset reports in ``info``)."""
+        old = getattr(self, "_stream", {})
+        self._stream, self._flat = {}, {}
+        for key, (shape, dtype) in shapes.items():
+            new = np.zeros((self.num_envs, steps, *shape), dtype)
+            if key in old:
+                new[:, : old[key].shape[1]] = old[key]
+            if key == "period":
+                new[:, -1] = len(self.task.period_names)
+            self._stream[key], self._flat[key] = new, new.reshape(-1, *shape)
         self._capacity = steps
         self._row_offset = self._env * steps
+        self._blank = steps - 1
+
+    def _grow(self, steps: int) -> None:
+        self._make_streams({key: (v.shape[2:], v.dtype) for key, v in self._stream.items()}, steps)
 
     def _start_trials(self, rows: np.ndarray) -> None:
         """Move the sub-environments in ``rows`` (bool mask) to their next trial."""
@@ -197,11 +207,10 @@ class TaskVectorEnv(VectorEnv):
         if seeds is not None:  # new generators: start new streams of trials
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
             first = self.task.trials(1, 0)
-            self._capacity = int(2 * self.trial_chunk * first.n_steps)
-            self._stream = {key: np.zeros((n, self._capacity, *shape), dtype) for (key, dtype), shape in zip(
+            self._stream = {}
+            self._make_streams({key: (shape, dtype) for (key, dtype), shape in zip(
                 _STREAMS, [first.inputs.shape[2:], first.targets.shape[2:], first.mask.shape[2:], (), ()],
-                strict=True)}
-            self._row_offset = self._env * self._capacity
+                strict=True)}, int(2 * self.trial_chunk * first.n_steps))
             self._trial, self._table, self._params = {}, {}, {}
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
@@ -226,12 +235,14 @@ class TaskVectorEnv(VectorEnv):
         actions = np.asarray(actions)
         self._check_actions(actions)
         n, t = self.num_envs, self._t
-        position = self._start + t
-        target, mask = self._at("targets", position), self._at("mask", position)
-        res = self._rule.step(self._current, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
         stepping = ~self._autoreset
+        # Sub-environments being reset this step read their row's blank step: they report nothing.
+        position = self._start + t if not self._autoreset.any() else np.where(stepping, self._start + t, self._blank)
+        index = self._row_offset + position
+        target, mask = np.take(self._flat["targets"], index, axis=0), np.take(self._flat["mask"], index, axis=0)
+        res = self._rule.step(self._current, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
         ended = res["done"] & stepping
-        info = self._step_info(stepping, ended, res, target, mask, position)
+        info = self._step_info(stepping, ended, res, target, mask, index)
         self._n_trials += ended
         self._episode_steps += stepping
         terminated = ended & (self._n_trials >= self.trials_per_episode) if self.trials_per_episode else \
@@ -267,31 +278,23 @@ class TaskVectorEnv(VectorEnv):
         if not ok:
             raise ValueError(f"actions must be an array in {self.action_space}, got {actions!r}")
 
-    def _step_info(self, stepping, ended, res, target, mask, position) -> dict[str, Any]:
-        """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks."""
+    def _step_info(self, stepping, ended, res, target, mask, index) -> dict[str, Any]:
+        """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks
+        (one mask array serves every key it applies to)."""
         if not stepping.any():
             return {}
-        gt = self._at("gt", position)
-        period = self._period_names[self._at("period", position)]
-        if not stepping.all():          # sub-environments being reset this step report nothing
-            off = ~stepping
-            target[off], mask[off], gt[off], period[off] = 0, 0, 0, None
-        info: dict[str, Any] = {"target": target, "gt": gt, "mask": mask, "period": period}
-        for key in ("target", "gt", "mask", "period"):
-            info["_" + key] = stepping.copy()
+        info: dict[str, Any] = {
+            "target": target, "gt": np.take(self._flat["gt"], index), "mask": mask,
+            "period": self._period_names[np.take(self._flat["period"], index)],
+            "_target": stepping, "_gt": stepping, "_mask": stepping, "_period": stepping}
         if ended.any():
             entry = self._env * self._table_capacity + self._k
-            zero = ~ended
-            trial = {}
+            trial: dict[str, Any] = {}
             for key, value in self._params.items():
-                trial[key] = _take(value, entry)
-                trial[key][zero] = 0
-                trial["_" + key] = ended.copy()
-            info["trial"], info["_trial"] = trial, ended.copy()
+                trial[key], trial["_" + key] = _only(ended, _take(value, entry)), ended
+            info["trial"], info["_trial"] = trial, ended
             for key in (*self._rule.outcome_fields, "is_success"):
-                value = res[key].copy()
-                value[zero] = 0
-                info[key], info["_" + key] = value, ended.copy()
+                info[key], info["_" + key] = _only(ended, res[key]), ended
         return info
 
     def render(self):
@@ -319,3 +322,10 @@ def _take(table: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """Rows of an (n, capacity, ...) per-trial table at flat indices ``env * capacity + k``."""
     return np.take(table.reshape(-1, *table.shape[2:]), entry, axis=0)
 
+
+
+def _only(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A new (n,) array: ``values`` where ``keep``, 0 (False) elsewhere, in the dtype of ``values``."""
+    if values.dtype == bool:
+        return values & keep
+    return np.where(keep, values, values.dtype.type(0))
