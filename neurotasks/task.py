@@ -348,8 +348,10 @@ class Task:
         params["catch"] = params["catch"].astype(bool)
 
         durations = self.sample_durations(params, rng)
-        steps = np.stack([np.rint(np.asarray(durations[k], dtype=float) / self.dt).astype(np.int64)
-                          for k in self.period_names], axis=1)
+        ms = np.empty((n, len(self.period_names)))
+        for j, name in enumerate(self.period_names):
+            ms[:, j] = durations[name]
+        steps = np.rint(ms / self.dt).astype(np.int64)
         catch = params["catch"]
         if catch.any():
             steps[catch] = 0

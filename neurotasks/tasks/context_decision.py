@@ -113,9 +113,9 @@ class ContextDecision(DecisionTask):
     def sample_params(self, n, rng):
         return {
             "context": rng.integers(0, 2, size=n),
-            "motion_coherence": rng.choice(self.coherences, size=n),
+            "motion_coherence": self.coherences[rng.integers(0, len(self.coherences), size=n)],
             "motion_direction": rng.integers(0, 2, size=n),
-            "colour_coherence": rng.choice(self.coherences, size=n),
+            "colour_coherence": self.coherences[rng.integers(0, len(self.coherences), size=n)],
             "colour_direction": rng.integers(0, 2, size=n),
         }
 

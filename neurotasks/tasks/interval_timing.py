@@ -200,8 +200,8 @@ class ReadySetGo(_IntervalTimingTask):
     def sample_params(self, n, rng):
         return {
             "ground_truth": np.zeros(n, dtype=np.int64),
-            "interval": rng.choice(self.intervals, size=n),
-            "gain": rng.choice(self.gains, size=n),
+            "interval": self.intervals[rng.integers(0, len(self.intervals), size=n)],
+            "gain": self.gains[rng.integers(0, len(self.gains), size=n)],
         }
 
     def sample_durations(self, params, rng):
@@ -294,7 +294,7 @@ class CueSetGo(_IntervalTimingTask):
     def sample_params(self, n, rng):
         return {
             "ground_truth": np.zeros(n, dtype=np.int64),
-            "interval": rng.choice(self.intervals, size=n),
+            "interval": self.intervals[rng.integers(0, len(self.intervals), size=n)],
         }
 
     def check_params(self, params):

@@ -139,7 +139,7 @@ class MultisensoryIntegration(DecisionTask):
 
     def sample_params(self, n, rng):
         return {
-            "rate": rng.choice(self.rates, size=n),
+            "rate": self.rates[rng.integers(0, len(self.rates), size=n)],
             "modality": rng.integers(0, 3, size=n),
         }
 

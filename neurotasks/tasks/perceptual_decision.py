@@ -37,7 +37,7 @@ class _TwoAlternativeMotion(DecisionTask):
     def sample_params(self, n, rng):
         return {
             "ground_truth": rng.integers(0, 2, size=n),
-            "coherence": rng.choice(self.coherences, size=n),
+            "coherence": self.coherences[rng.integers(0, len(self.coherences), size=n)],   # = rng.choice, faster
         }
 
     def check_params(self, params):
