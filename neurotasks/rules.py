@@ -136,10 +136,10 @@ class ChoiceRule(ResponseRule):
                 "catch": catch, "length": lengths}
 
     def step(self, table, acc, t, action, target, mask, rewards, dt):
-        action = np.asarray(action).astype(np.int64).reshape(-1)
+        action = np.asarray(action, dtype=np.int64).reshape(-1)     # no copy when already int64
         respond = action != 0
         early = respond & (t < table["window"])
-        answered = respond & ~early
+        answered = respond ^ early                                  # early implies respond
         choice = np.where(answered, action - 1, -1)
         hit = choice == table["answer"]
         last = t >= table["length"] - 1
@@ -149,10 +149,10 @@ class ChoiceRule(ResponseRule):
                      np.where(last, rewards["miss"], 0.0)))
         catch = table["catch"]
         return {
-            "reward": reward.astype(np.float64),
+            "reward": reward.astype(np.float64, copy=False),
             "done": respond | last,
             "choice": choice,
-            "correct": np.where(catch, np.nan, hit.astype(np.float64)),
+            "correct": np.where(catch, np.nan, hit),                # float64, NaN on catch trials
             "rt": np.where(answered, (t - table["origin"]) * dt, np.nan),
             "aborted": early,
             "is_success": np.where(catch, ~early, hit),
