@@ -134,8 +134,6 @@ class TaskVectorEnv(VectorEnv):
                 value = value.reshape(g, chunk, *value.shape[1:])
                 if key not in store:
                     store[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
-                    if store is self._table:
-                        self._current[key] = np.zeros((self.num_envs, *value.shape[2:]), value.dtype)
                 store[key][rows, cols] = value
         self._n_table[group] += chunk
         self._filled[group] += totals
@@ -185,12 +183,11 @@ class TaskVectorEnv(VectorEnv):
         need = rows & (self._k >= self._n_table)
         if need.any():
             self._refill(need)
-        entry = self._env[rows] * self._table_capacity + self._k[rows]     # flat index into (n, capacity) tables
+        self._entry = self._env * self._table_capacity + self._k     # flat index into (n, capacity) tables
+        entry = self._entry[rows]
         self._t[rows] = 0
         self._start[rows] = _take(self._trial["start"], entry)
         self._length[rows] = _take(self._trial["length"], entry)
-        for key, value in self._table.items():
-            self._current[key][rows] = _take(value, entry)
         self._rule.reset_accumulator(self._acc, rows)
 
     # ------------------------------------------------------------------ gymnasium API
@@ -218,7 +215,6 @@ class TaskVectorEnv(VectorEnv):
             self._t = np.zeros(n, np.int64)
             self._start = np.zeros(n, np.int64)
             self._length = np.zeros(n, np.int64)
-            self._current: dict[str, np.ndarray] = {}
             self._acc = self._rule.new_accumulator(n)
             self._start_trials(np.ones(n, bool))           # the first build makes every table
         else:
@@ -240,7 +236,8 @@ class TaskVectorEnv(VectorEnv):
         position = self._start + t if not self._autoreset.any() else np.where(stepping, self._start + t, self._blank)
         index = self._row_offset + position
         target, mask = np.take(self._flat["targets"], index, axis=0), np.take(self._flat["mask"], index, axis=0)
-        res = self._rule.step(self._current, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
+        table = {key: _take(value, self._entry) for key, value in self._table.items()}    # the current trials'
+        res = self._rule.step(table, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
         ended = res["done"] & stepping
         info = self._step_info(stepping, ended, res, target, mask, index)
         self._n_trials += ended
@@ -288,10 +285,12 @@ class TaskVectorEnv(VectorEnv):
             "period": self._period_names[np.take(self._flat["period"], index)],
             "_target": stepping, "_gt": stepping, "_mask": stepping, "_period": stepping}
         if ended.any():
-            entry = self._env * self._table_capacity + self._k
+            rows = np.flatnonzero(ended)
+            entry = self._entry[rows]
             trial: dict[str, Any] = {}
             for key, value in self._params.items():
-                trial[key], trial["_" + key] = _only(ended, _take(value, entry)), ended
+                trial[key] = np.zeros(self.num_envs, value.dtype)
+                trial[key][rows], trial["_" + key] = _take(value, entry), ended
             info["trial"], info["_trial"] = trial, ended
             for key in (*self._rule.outcome_fields, "is_success"):
                 info[key], info["_" + key] = _only(ended, res[key]), ended
