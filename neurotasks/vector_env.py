@@ -32,10 +32,6 @@ from neurotasks.env import RENDER_MODES, check_env_options, default_trial_chunk,
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
 
-#: Per-step fields of a chunk kept in the stream buffers, with their dtypes.
-_STREAMS = (("inputs", np.float32), ("targets", np.float32), ("mask", np.float32), ("gt", np.int64),
-            ("period", np.int8))
-
 
 class TaskVectorEnv(VectorEnv):
     """``num_envs`` environments of one task, stepped in lock-step without a Python loop per env.
@@ -78,6 +74,9 @@ class TaskVectorEnv(VectorEnv):
         self._max_group = max(1, 4096 // self.trial_chunk)
 
     # ------------------------------------------------------------------ trial streams
+    # Two per-step streams: "inputs" (the observation) and "record", one float32 row of what
+    # ``info`` and the rule read (targets, mask, gt, period index; small ints are exact in
+    # float32), so a step gathers each with one index.
     # Each sub-environment's trials sit end to end in its row of the (n, capacity, ...) stream
     # buffers, with a row of per-trial tables (start step, length, periods, the rule's table,
     # params). When a sub-environment runs out of trials, every sub-environment with at most
@@ -115,19 +114,33 @@ class TaskVectorEnv(VectorEnv):
         ends = np.cumsum(totals)
         blocks = [(int(i), int(f), int(e - t), int(e)) for i, f, t, e in zip(group, self._filled[group], totals, ends,
                                                                                strict=True)]
-        values = {"inputs": batch.inputs, "targets": batch.targets, "mask": batch.mask, "gt": batch.gt,
-                  "period": batch.period_of_steps()}
-        for key, array in values.items():
-            steps = np.take(array.reshape(-1, *array.shape[2:]), real, axis=0)
+        n_out = batch.targets.shape[2]
+        record = np.empty((len(real), 2 * n_out + 2), np.float32)
+        np.take(batch.targets.reshape(-1, n_out), real, axis=0, out=record[:, :n_out])
+        np.take(batch.mask.reshape(-1, n_out), real, axis=0, out=record[:, n_out:2 * n_out])
+        record[:, -2] = np.take(batch.gt.reshape(-1), real)
+        record[:, -1] = np.take(batch.period_of_steps().reshape(-1), real)
+        values = {"inputs": np.take(batch.inputs.reshape(-1, batch.inputs.shape[2]), real, axis=0),
+                  "record": record}
+        for key, steps in values.items():
             stream = self._stream[key]
             for i, filled, start, end in blocks:
                 stream[i, filled:filled + end - start] = steps[start:end]
-        # Per-trial tables: the new trials after the kept ones.
+        # Per-trial tables: the new trials after the kept ones. The rule's table is packed into
+        # one float64 row per trial (exact for its ints and bools) so a step reads it with one index.
         starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
         per_trial = {"start": starts.ravel(), "length": batch.lengths,
                      "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1)}
+        rule_table = self._rule.trial_table(batch)
+        self._rule_columns, column = {}, 0
+        for key, value in rule_table.items():
+            width = int(np.prod(np.shape(value)[1:], dtype=int))
+            self._rule_columns[key] = (column, column + width, np.shape(value)[1:])
+            column += width
+        packed = np.concatenate([np.asarray(v, np.float64).reshape(len(batch), -1) for v in rule_table.values()],
+                                axis=1)
         rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
-        for store, table in ((self._trial, per_trial), (self._table, self._rule.trial_table(batch)),
+        for store, table in ((self._trial, per_trial), (self._table, {"packed": packed}),
                              (self._params, batch.params)):
             for key, value in table.items():
                 value = np.asarray(value)
@@ -167,8 +180,8 @@ class TaskVectorEnv(VectorEnv):
             new = np.zeros((self.num_envs, steps, *shape), dtype)
             if key in old:
                 new[:, : old[key].shape[1]] = old[key]
-            if key == "period":
-                new[:, -1] = len(self.task.period_names)
+            if key == "record":                       # the blank step has no period
+                new[:, -1, -1] = len(self.task.period_names)
             self._stream[key], self._flat[key] = new, new.reshape(-1, *shape)
         self._capacity = steps
         self._row_offset = self._env * steps
@@ -205,9 +218,9 @@ class TaskVectorEnv(VectorEnv):
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
             first = self.task.trials(1, 0)
             self._stream = {}
-            self._make_streams({key: (shape, dtype) for (key, dtype), shape in zip(
-                _STREAMS, [first.inputs.shape[2:], first.targets.shape[2:], first.mask.shape[2:], (), ()],
-                strict=True)}, int(2 * self.trial_chunk * first.n_steps))
+            self._make_streams({"inputs": (first.inputs.shape[2:], np.float32),
+                                "record": ((2 * first.targets.shape[2] + 2,), np.float32)},
+                               int(2 * self.trial_chunk * first.n_steps))
             self._trial, self._table, self._params = {}, {}, {}
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
@@ -235,11 +248,15 @@ class TaskVectorEnv(VectorEnv):
         # Sub-environments being reset this step read their row's blank step: they report nothing.
         position = self._start + t if not self._autoreset.any() else np.where(stepping, self._start + t, self._blank)
         index = self._row_offset + position
-        target, mask = np.take(self._flat["targets"], index, axis=0), np.take(self._flat["mask"], index, axis=0)
-        table = {key: _take(value, self._entry) for key, value in self._table.items()}    # the current trials'
+        record = np.take(self._flat["record"], index, axis=0)
+        n_out = (record.shape[1] - 2) // 2
+        target, mask = record[:, :n_out], record[:, n_out:2 * n_out]
+        packed = _take(self._table["packed"], self._entry)                  # the current trials' rule table
+        table = {key: packed[:, a] if shape == () else packed[:, a:b].reshape(-1, *shape)
+                 for key, (a, b, shape) in self._rule_columns.items()}
         res = self._rule.step(table, self._acc, t, actions, target, mask, self.rewards, self.task.dt)
         ended = res["done"] & stepping
-        info = self._step_info(stepping, ended, res, target, mask, index)
+        info = self._step_info(stepping, ended, res, target, mask, record)
         self._n_trials += ended
         self._episode_steps += stepping
         terminated = ended & (self._n_trials >= self.trials_per_episode) if self.trials_per_episode else \
@@ -275,14 +292,14 @@ class TaskVectorEnv(VectorEnv):
         if not ok:
             raise ValueError(f"actions must be an array in {self.action_space}, got {actions!r}")
 
-    def _step_info(self, stepping, ended, res, target, mask, index) -> dict[str, Any]:
+    def _step_info(self, stepping, ended, res, target, mask, record) -> dict[str, Any]:
         """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks
         (one mask array serves every key it applies to)."""
         if not stepping.any():
             return {}
         info: dict[str, Any] = {
-            "target": target, "gt": np.take(self._flat["gt"], index), "mask": mask,
-            "period": self._period_names[np.take(self._flat["period"], index)],
+            "target": target, "gt": record[:, -2].astype(np.int64), "mask": mask,
+            "period": self._period_names[record[:, -1].astype(np.intp)],
             "_target": stepping, "_gt": stepping, "_mask": stepping, "_period": stepping}
         if ended.any():
             rows = np.flatnonzero(ended)
@@ -309,10 +326,12 @@ class TaskVectorEnv(VectorEnv):
         """Sub-environment ``i``'s current trial as a one-trial TrialBatch."""
         k, start, length = int(self._k[i]), int(self._start[i]), int(self._length[i])
         steps = slice(start, start + length)
+        record = self._stream["record"][i:i + 1, steps]
+        n_out = (record.shape[2] - 2) // 2
         spans = self._trial["spans"][i, k]
         return TrialBatch(
-            inputs=self._stream["inputs"][i:i + 1, steps], targets=self._stream["targets"][i:i + 1, steps],
-            mask=self._stream["mask"][i:i + 1, steps], gt=self._stream["gt"][i:i + 1, steps],
+            inputs=self._stream["inputs"][i:i + 1, steps], targets=record[:, :, :n_out].copy(),
+            mask=record[:, :, n_out:2 * n_out].copy(), gt=record[:, :, -2].astype(np.int64),
             lengths=np.array([length]), params={key: v[i, k:k + 1] for key, v in self._params.items()},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
 
