@@ -216,11 +216,14 @@ class TaskVectorEnv(VectorEnv):
         n = self.num_envs
         if seeds is not None:  # new generators: start new streams of trials
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            first = self.task.trials(1, 0)
+            probe = self.task.trials(32, 0)
+            # Room for the trials a row keeps plus a new chunk, at a generous mean length (rows grow
+            # when a chunk needs more): the streams are the env's memory, and a step reads one
+            # scattered row of each per sub-environment, so smaller is faster too.
+            steps = int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1
             self._stream = {}
-            self._make_streams({"inputs": (first.inputs.shape[2:], np.float32),
-                                "record": ((2 * first.targets.shape[2] + 2,), np.float32)},
-                               int(2 * self.trial_chunk * first.n_steps))
+            self._make_streams({"inputs": (probe.inputs.shape[2:], np.float32),
+                                "record": ((2 * probe.targets.shape[2] + 2,), np.float32)}, steps)
             self._trial, self._table, self._params = {}, {}, {}
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
