@@ -66,22 +66,28 @@ class TrialBatch:
         labels = np.tile(np.r_[np.arange(spans.shape[1]), -1], len(self))
         return np.repeat(labels, counts.ravel()).reshape(self.gt.shape)
 
-    def select(self, index) -> TrialBatch:
-        """The trials picked by ``index`` (a slice, int array or bool array), trimmed of padding."""
+    def select(self, index, copy: bool = True) -> TrialBatch:
+        """The trials picked by ``index`` (a slice, int array or bool array), trimmed of padding.
+
+        With a slice and ``copy=False`` the arrays are views into this batch (no copying: for a
+        caller that only reads them).
+        """
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
         lengths = self.lengths[index]
         t_max = int(lengths.max()) if lengths.size else 0
+
+        def pick(array: np.ndarray, steps: bool = False) -> np.ndarray:
+            part = array[index, :t_max] if steps else array[index]
+            return part.copy() if copy else part
+
         return TrialBatch(
-            inputs=self.inputs[index, :t_max].copy(),
-            targets=self.targets[index, :t_max].copy(),
-            mask=self.mask[index, :t_max].copy(),
-            gt=self.gt[index, :t_max].copy(),
-            lengths=lengths.copy(),
-            periods={k: v[index].copy() for k, v in self.periods.items()},
-            params={k: v[index].copy() for k, v in self.params.items()},
+            inputs=pick(self.inputs, True), targets=pick(self.targets, True), mask=pick(self.mask, True),
+            gt=pick(self.gt, True), lengths=pick(self.lengths),
+            periods={k: pick(v) for k, v in self.periods.items()},
+            params={k: pick(v) for k, v in self.params.items()},
             dt=self.dt,
-            extras={k: v[index].copy() for k, v in self.extras.items()},
+            extras={k: pick(v) for k, v in self.extras.items()},
         )
 
     def trial(self, i: int) -> dict:

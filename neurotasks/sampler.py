@@ -3,8 +3,9 @@
 What NeuroGym's ``Dataset`` is for (batches for a PyTorch/JAX training loop), without its
 costs: every trial drawn reaches a batch whole (``Dataset`` cuts the stream into ``seq_len``
 windows and drops what does not fit), and trials are built ``block`` at a time, so the fixed
-cost of a ``task.trials`` call is shared by many batches. Each batch is a contiguous
-``TrialBatch`` padded only to its own longest trial.
+cost of a ``task.trials`` call is shared by many batches. Each batch is a ``TrialBatch``
+padded only to its own longest trial, whose arrays are views into the block (as ``Dataset``
+serves slices of its cache): read them, or copy before writing.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class TrialSampler:
         if self._trials is None or self._next == self.block:
             self._trials, self._next = self.task.trials(self.block, self.rng), 0
         start, self._next = self._next, self._next + self.batch_size
-        return self._trials.select(slice(start, self._next))      # contiguous copies, trimmed
+        return self._trials.select(slice(start, self._next), copy=False)     # views, trimmed
 
     def __iter__(self) -> Iterator[TrialBatch]:
         return self
