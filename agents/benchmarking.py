@@ -206,9 +206,44 @@ def bench_import(python: str, module: str, *, repeats: int) -> dict[str, Any]:
             "heavy_modules_imported": probe}
 
 
+def calls_per_block(fn: Callable[[], Any], min_time: float) -> int:
+    """Calls of ``fn`` (after one warm-up call) that make a block of at least ``min_time`` seconds."""
+    fn()
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        if time.perf_counter() - start >= min_time:
+            return calls
+        calls *= 2
+
+
+def paired_times(a: Callable[[], Any], b: Callable[[], Any], *, repeats: int,
+                 min_time: float) -> tuple[float, float, float]:
+    """(median seconds per call of ``a``, of ``b``, median of the per-round ratios a ÷ b).
+
+    Blocks of ``a`` and ``b`` alternate, so a slow spell of a shared machine hits both sides of
+    a ratio alike instead of one of them.
+    """
+    calls = (calls_per_block(a, min_time), calls_per_block(b, min_time))
+    rounds = []
+    for _ in range(repeats):
+        seconds = []
+        for fn, k in zip((a, b), calls, strict=True):
+            start = time.perf_counter()
+            for _ in range(k):
+                fn()
+            seconds.append((time.perf_counter() - start) / k)
+        rounds.append(seconds)
+    return (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds),
+            statistics.median(r[0] / r[1] for r in rounds))
+
+
 def bench_vectorisation(task_ids: Sequence[str] | None = None, n: int = VECTORISATION_BATCH, *,
                         config: BenchConfig) -> list[dict[str, float]]:
-    """For each task: time of ``n`` calls of ``trials(1)`` ÷ time of one ``trials(n)`` (default arguments)."""
+    """For each task: time of ``n`` calls of ``trials(1)`` ÷ time of one ``trials(n)`` (default
+    arguments), the two timed in alternating blocks."""
     rows = []
     for task_id in task_ids or neurotasks.list_tasks():
         task = neurotasks.make_task(task_id)
@@ -218,11 +253,9 @@ def bench_vectorisation(task_ids: Sequence[str] | None = None, n: int = VECTORIS
             for _ in range(n):
                 task.trials(1, rng)
 
-        singles = median_time(one_by_one, repeats=config.repeats, min_time=config.min_time)
-        batched = median_time(lambda task=task, rng=rng: task.trials(n, rng), repeats=config.repeats,
-                              min_time=config.min_time)
-        rows.append({"task": task_id, "singles_seconds": singles, "batch_seconds": batched,
-                     "ratio": singles / batched})
+        singles, batched, ratio = paired_times(one_by_one, lambda task=task, rng=rng: task.trials(n, rng),
+                                               repeats=config.repeats, min_time=config.min_time)
+        rows.append({"task": task_id, "singles_seconds": singles, "batch_seconds": batched, "ratio": ratio})
     return rows
 
 

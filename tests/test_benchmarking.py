@@ -161,3 +161,11 @@ def test_neurogym_peer_prints_its_measurements_as_json():
     assert result["env_id"] == "PerceptualDecisionMaking-v0" and result["dt"] == 100.0
     assert result["dataset"]["cache_len"] == 200 and result["dataset"]["delivered_fraction"] < 1.0
     assert result["dataset"]["trials_generated_per_s"] > result["dataset"]["trials_delivered_per_s"] > 0
+
+
+def test_paired_times_alternate_blocks_and_report_the_ratio():
+    order = []
+    a_seconds, b_seconds, ratio = benchmarking.paired_times(lambda: order.append("a"), lambda: order.append("b"),
+                                                            repeats=3, min_time=0.0)
+    assert a_seconds > 0 and b_seconds > 0 and ratio > 0
+    assert order[-2:] == ["a", "b"] and order.count("a") >= 3 + 1 and order.count("b") >= 3 + 1
