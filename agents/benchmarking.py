@@ -45,8 +45,8 @@ PEER_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "neurogym_pee
 BARS: dict[str, tuple[str, str, float]] = {
     "batch_vs_dataset": ("TrialSampler batches of 128 at dt=100 ÷ NeuroGym Dataset(batch_size=128), trials "
                          "delivered/s", ">=", 100.0),
-    "vector_vs_env": ("native vector env, 1024 envs ÷ one NeuroGym env, steps/s", ">=", 20.0),
-    "env_vs_env": ('one gym.make env ÷ one NeuroGym env, steps/s', ">=", 1.0),
+    "vector_vs_env": ("native vector env, 1024 envs ÷ one NeuroGym env, steps/s (alternating blocks)", ">=", 20.0),
+    "env_vs_env": ("one gym.make env ÷ one NeuroGym env, steps/s (alternating blocks)", ">=", 1.0),
     "import_time": ("import neurotasks, seconds", "<", 0.3),
     "vectorisation": ("128 × trials(1) ÷ 1 × trials(128), every task", ">=", 20.0),
 }
@@ -260,6 +260,89 @@ def bench_vectorisation(task_ids: Sequence[str] | None = None, n: int = VECTORIS
 
 
 # ---------------------------------------------------------------------- NeuroGym side
+class PeerEnv:
+    """One NeuroGym env in a subprocess (``neurogym_peer.py --serve``), timed on request, so its
+    blocks can alternate with ours and a slow spell of the machine hits both sides of a ratio."""
+
+    def __init__(self, python: str, script: Path = PEER_SCRIPT) -> None:
+        self._process = subprocess.Popen([python, str(script), "--serve"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._read()                                        # {"ready": true, ...}
+
+    def _read(self) -> dict[str, Any]:
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the NeuroGym peer exited (code {self._process.poll()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    def seconds(self, steps: int) -> float:
+        """Wall time of ``steps`` steps of the NeuroGym env."""
+        self._process.stdin.write(f"env {int(steps)}\n")
+        self._process.stdin.flush()
+        return float(self._read()["seconds"])
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.stdin.write("quit\n")
+            self._process.stdin.close()
+            self._process.wait(timeout=30)
+
+    def __enter__(self) -> PeerEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def bench_env_pairs(peer: Any, *, config: BenchConfig, n_envs: int = max(VECTOR_ENV_SIZES)) -> dict[str, Any]:
+    """Our ``gym.make`` env and our native vector env of ``n_envs``, each timed between two blocks
+    of NeuroGym's env; per round, our rate ÷ the mean NeuroGym rate of the blocks around it.
+
+    ``peer.seconds(steps)`` times NeuroGym's env (a ``PeerEnv``). Returns, for "single" and
+    "vector", the median of our rates, of NeuroGym's and of the per-round ratios, and the rounds.
+    """
+    single = gym.make(TASK_ID)
+    single.reset(seed=0)
+    env_step, reset = single.step, single.reset
+
+    def single_step() -> None:
+        _, _, terminated, truncated, _ = env_step(0)
+        if terminated or truncated:
+            reset()
+
+    vector = gym.make_vec(TASK_ID, num_envs=n_envs, vectorization_mode="vector_entry_point")
+    vector.reset(seed=0)
+    actions = np.zeros(n_envs, dtype=np.int64)
+    single_steps = max(config.env_block, 3 * chunk_lifetime(single))
+    vector_steps = max(config.vector_block, 2 * chunk_lifetime(vector))
+    peer_steps = max(config.env_block, 10 * config.env_block)
+    ours = {"single": (lambda: single_step(), single_steps, 1),
+            "vector": (lambda: vector.step(actions), vector_steps, n_envs)}
+    for fn, steps, _ in ours.values():                      # warm up
+        for _ in range(max(1, steps // 10)):
+            fn()
+    peer.seconds(peer_steps // 10)
+    rounds: dict[str, list[tuple[float, float]]] = {key: [] for key in ours}
+    before = peer_steps / peer.seconds(peer_steps)
+    for _ in range(config.repeats):
+        for key, (fn, steps, width) in ours.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            rate = steps * width / (time.perf_counter() - start)
+            after = peer_steps / peer.seconds(peer_steps)
+            rounds[key].append((rate, (before + after) / 2))
+            before = after
+    single.close()
+    vector.close()
+    return {key: {"ours": statistics.median(r for r, _ in value), "neurogym": statistics.median(p for _, p in value),
+                  "ratio": statistics.median(r / p for r, p in value), "rounds": value}
+            for key, value in rounds.items()}
+
+
 def run_peer(python: str, *, config: BenchConfig, script: Path = PEER_SCRIPT,
              timeout: float = 300.0) -> dict[str, Any]:
     """Run ``neurogym_peer.py`` under ``python``; its JSON, or ``{"error": ...}`` if it failed."""
@@ -320,11 +403,18 @@ def comparisons(results: dict[str, Any]) -> list[dict[str, Any]]:
          delivered)
     info("batch_steps_vs_dataset", "trial steps/s, sampler at dt=100 ÷ Dataset steps generated",
          sampler_100["trials_per_s"] * sampler_100["steps_per_trial"], dataset["steps_generated_per_s"])
+    paired = results.get("paired")
+    if paired and "error" not in paired:              # measured in alternating blocks: the fair ratio
+        add("vector_vs_env", paired["vector"]["ours"], paired["vector"]["neurogym"], paired["vector"]["ratio"])
+        add("env_vs_env", paired["single"]["ours"], paired["single"]["neurogym"], paired["single"]["ratio"])
+        return rows
     vec = next(r for r in results["vector_env"] if r["n"] == max(VECTOR_ENV_SIZES))
     env_rate = peer["env"]["steps_per_s"]
-    add("vector_vs_env", vec["env_steps_per_s"], env_rate, vec["env_steps_per_s"] / env_rate)
+    sequential = {key: BARS[key][0].replace("alternating", "sequential") for key in ("vector_vs_env", "env_vs_env")}
+    add("vector_vs_env", vec["env_steps_per_s"], env_rate, vec["env_steps_per_s"] / env_rate,
+        sequential["vector_vs_env"])
     single = results["single_env"]["steps_per_s"]
-    add("env_vs_env", single, env_rate, single / env_rate)
+    add("env_vs_env", single, env_rate, single / env_rate, sequential["env_vs_env"])
     return rows
 
 
@@ -350,6 +440,13 @@ def run_benchmarks(config: BenchConfig | None = None, neurogym_python: str | Non
     if neurogym_python:
         say(f"NeuroGym side ({neurogym_python})")
         results["neurogym"] = run_peer(neurogym_python, config=config)
+        if "error" not in results["neurogym"]:
+            say("our envs and NeuroGym's env in alternating blocks")
+            try:
+                with PeerEnv(neurogym_python) as peer:
+                    results["paired"] = bench_env_pairs(peer, config=config)
+            except (OSError, RuntimeError, ValueError) as error:
+                results["paired"] = {"error": f"{type(error).__name__}: {error}"}
     results["comparisons"] = comparisons(results)
     return results
 
@@ -420,6 +517,17 @@ def format_report(results: dict[str, Any]) -> str:
                   f"reach a batch), steps generated/s {_rate(d['steps_generated_per_s'])}",
                   f"   one ngym.make env ({e['wrappers']}): {_rate(e['steps_per_s'])} steps/s",
                   f"   import neurogym: {i['seconds']:.3f} s (heavy modules imported: {i['heavy_modules_imported']})"]
+        paired = results.get("paired")
+        if paired and "error" in paired:
+            lines.append(f"   alternating blocks failed: {paired['error']}")
+        elif paired:
+            lines.append("   our envs timed between two blocks of NeuroGym's env (median over rounds; per-round "
+                         "ratios: ours ÷ the mean NeuroGym rate around it)")
+            for key, label in (("single", "one gym.make env"), ("vector", "native vector env, 1024 envs")):
+                row = paired[key]
+                ratios = ", ".join(f"{r / p:.1f}" for r, p in row["rounds"])
+                lines.append(f"     {label}: {_rate(row['ours'])} vs {_rate(row['neurogym'])} env-steps/s, "
+                             f"ratio {row['ratio']:.2f} (rounds: {ratios})")
     lines += ["", "6. Bars", f"   {'measure':<66}{'ours':>12}{'NeuroGym':>12}{'value':>10}  {'bar':<8}met"]
     for row in results["comparisons"]:
         theirs = "" if row["neurogym"] is None else _fmt(row["neurogym"])

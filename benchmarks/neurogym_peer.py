@@ -14,6 +14,9 @@ Measures, on ``PerceptualDecisionMaking-v0`` at NeuroGym's defaults (dt = 100 ms
 * one ``ngym.make(env_id)`` environment (``gym.make``-wrapped, as NeuroGym users get it), always
   fixating (action 0); NeuroGym's envs never terminate, so it never resets.
 
+With ``--serve`` it instead answers ``env STEPS`` requests on stdin with timed blocks of that
+environment, so the caller can alternate them with its own blocks (see ``serve``).
+
 Self-contained on purpose: it runs in NeuroGym's environment (gymnasium 0.29), where neurotasks
 cannot be imported. The timing helper mirrors ``agents.benchmarking.median_time``.
 """
@@ -120,8 +123,36 @@ def bench_env(ngym, *, block: int, repeats: int, min_time: float) -> dict[str, A
     return {"steps_per_s": block / seconds, "wrappers": str(env), "dt": float(env.unwrapped.dt)}
 
 
+def serve(ngym) -> None:
+    """Timed blocks on request, for measurements interleaved with the caller's own.
+
+    Reads lines ``env STEPS`` from stdin and answers each with one JSON line ``{"seconds": ...}``:
+    the wall time of STEPS steps of one ``ngym.make`` environment (always fixating, the same
+    environment throughout). An empty line or ``quit`` ends it.
+    """
+    env = ngym.make(ENV_ID)
+    env.reset(seed=0)
+    step, reset = env.step, env.reset
+    print(json.dumps({"ready": True, "dt": float(env.unwrapped.dt)}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        if words[0] != "env" or len(words) != 2:
+            print(json.dumps({"error": f"unknown request {line.strip()!r}"}), flush=True)
+            continue
+        start = time.perf_counter()
+        for _ in range(int(words[1])):
+            _, _, terminated, truncated, _ = step(0)
+            if terminated or truncated:
+                reset()
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true",
+                        help="answer 'env STEPS' requests on stdin with timed blocks (JSON lines)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.1)
     parser.add_argument("--env-block", type=int, default=2000)
@@ -132,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     import gymnasium
     import neurogym as ngym
 
+    if args.serve:
+        serve(ngym)
+        return 0
     env = bench_env(ngym, block=args.env_block, repeats=args.repeats, min_time=args.min_time)
     dataset = bench_dataset(ngym, batch_size=args.batch_size, seq_len=args.seq_len, repeats=args.repeats,
                             min_time=args.min_time)

@@ -76,6 +76,7 @@ def test_comparisons_apply_the_bars():
     assert rows["trials_vs_dataset"]["value"] == pytest.approx(400.0)     # trials(128): 200,000 / 500
     assert rows["batch_steps_vs_dataset"]["value"] == pytest.approx(300_000 * 9 / 22_000)
     assert rows["vector_vs_env"]["value"] == pytest.approx(1024 * 1000 / 100_000)
+    assert "sequential" in rows["vector_vs_env"]["what"]
     assert rows["vector_vs_env"]["met"] is False
     assert rows["env_vs_env"]["value"] == pytest.approx(1.5)
 
@@ -169,3 +170,41 @@ def test_paired_times_alternate_blocks_and_report_the_ratio():
                                                             repeats=3, min_time=0.0)
     assert a_seconds > 0 and b_seconds > 0 and ratio > 0
     assert order[-2:] == ["a", "b"] and order.count("a") >= 3 + 1 and order.count("b") >= 3 + 1
+
+
+class FakePeer:
+    """Stands in for PeerEnv: NeuroGym's env at exactly 100,000 steps/s."""
+
+    def __init__(self):
+        self.requests = []
+
+    def seconds(self, steps):
+        self.requests.append(steps)
+        return steps / 100_000.0
+
+
+def test_env_pairs_bracket_each_of_our_blocks_with_peer_blocks():
+    peer = FakePeer()
+    paired = benchmarking.bench_env_pairs(peer, config=QUICK, n_envs=4)
+    for key in ("single", "vector"):
+        assert len(paired[key]["rounds"]) == QUICK.repeats
+        assert paired[key]["neurogym"] == pytest.approx(100_000.0)
+        assert paired[key]["ratio"] == pytest.approx(paired[key]["ours"] / 100_000.0, rel=0.5)
+    assert len(peer.requests) == 2 + 2 * QUICK.repeats          # warm-up, first block, one after each of ours
+
+
+def test_comparisons_prefer_the_alternating_blocks():
+    results = fake_results(PEER)
+    results["paired"] = {key: {"ours": 300_000.0, "neurogym": 100_000.0, "ratio": 3.0, "rounds": [(3.0, 1.0)]}
+                         for key in ("single", "vector")}
+    rows = {row["key"]: row for row in benchmarking.comparisons(results)}
+    assert rows["vector_vs_env"]["value"] == 3.0 and rows["env_vs_env"]["value"] == 3.0
+    assert "alternating" in rows["vector_vs_env"]["what"]
+    assert "alternating blocks" in benchmarking.format_report({**results, "comparisons": list(rows.values())})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("NEUROGYM_PYTHON"), reason="NEUROGYM_PYTHON not set")
+def test_neurogym_peer_serves_timed_blocks():
+    with benchmarking.PeerEnv(os.environ["NEUROGYM_PYTHON"]) as peer:
+        assert 0 < peer.seconds(200) < 10
