@@ -114,9 +114,8 @@ def tabulate_outcomes(rule, batch, rewards: Mapping[str, float], n_actions: int)
              for key, value in rule.trial_table(batch).items()}
     t = np.broadcast_to(np.arange(n_steps)[None, :, None], shape).ravel()
     action = np.broadcast_to(np.arange(n_actions)[None, None, :], shape).ravel()
-    target = np.repeat(batch.targets.reshape(n * n_steps, -1), n_actions, axis=0)
-    mask = np.repeat(batch.mask.reshape(n * n_steps, -1), n_actions, axis=0)
-    res = rule.step(table, rule.new_accumulator(t.size), t, action, target, mask, rewards, batch.dt)
+    # A stateless rule reads neither targets nor mask (its outcome is a function of trial, t, action).
+    res = rule.step(table, rule.new_accumulator(t.size), t, action, None, None, rewards, batch.dt)
     return {key: np.asarray(value).reshape(shape) for key, value in res.items()}
 
 
@@ -164,30 +163,31 @@ class TaskEnv(gym.Env):
     # ------------------------------------------------------------------ trials
     def _next_trial(self) -> None:
         if self._batch is None or self._k + 1 >= len(self._batch):
-            self._batch = self.task.trials(self.trial_chunk, self.np_random)
-            self._table = self._rule.trial_table(self._batch)
-            self._period_index = self._batch.period_of_steps()
-            self._outcomes = tabulate_outcomes(self._rule, self._batch, self.rewards, self.action_space.n) \
+            batch = self._batch = self.task.trials(self.trial_chunk, self.np_random)
+            self._table = self._rule.trial_table(batch)
+            names = np.array([*self._period_names, None], dtype=object)
+            self._period_of_step = names[batch.period_of_steps()]
+            self._outcomes = tabulate_outcomes(self._rule, batch, self.rewards, self.action_space.n) \
                 if self._tabulate else None
+            # Private copies, so the rows handed out are fresh for the caller and never read back.
+            self._chunk = (batch.inputs.copy(), batch.targets.copy(), batch.mask.copy())
             self._k = 0
         else:
             self._k += 1
         k = self._k
-        self._row = {key: value[k:k + 1] for key, value in self._table.items()}
-        if self._tabulate:
-            self._reward_at = self._outcomes["reward"][k].tolist()   # [t][action] Python floats
-            self._done_at = self._outcomes["done"][k].tolist()
         length = self._length = int(self._batch.lengths[k])
-        self._inputs = self._batch.inputs[k]
-        self._targets = self._batch.targets[k]
-        self._mask = self._batch.mask[k]
-        # Per-step values as Python lists, made once per trial so a step is a few look-ups. The
-        # arrays handed out are rows of private copies: fresh for the caller, never read back.
-        self._obs_rows = list(self._inputs[:length].copy())
-        self._target_rows = list(self._targets[:length].copy())
-        self._mask_rows = list(self._mask[:length].copy())
+        # Per-step values as Python lists, made once per trial so a step is a few look-ups.
+        if self._tabulate:
+            self._reward_at = self._outcomes["reward"][k, :length].tolist()   # [t][action] Python floats
+            self._done_at = self._outcomes["done"][k, :length].tolist()
+        else:
+            self._row = {key: value[k:k + 1] for key, value in self._table.items()}
+        inputs, targets, mask = self._chunk
+        self._obs_rows = list(inputs[k, :length])
+        self._target_rows = list(targets[k, :length])
+        self._mask_rows = list(mask[k, :length])
         self._gt_list = self._batch.gt[k, :length].tolist()
-        self._period_list = [self._period_names[i] for i in self._period_index[k, :length].tolist()]
+        self._period_list = self._period_of_step[k, :length].tolist()
         self._acc = self._rule.new_accumulator(1)
         self._t = 0
 
@@ -220,8 +220,8 @@ class TaskEnv(gym.Env):
             reward, done = self._reward_at[t][action], self._done_at[t][action]
             res = None
         else:
-            res = self._rule.step(self._row, self._acc, np.array([t]), np.asarray(action)[None], self._targets[t:t + 1],
-                                  self._mask[t:t + 1], self.rewards, self.task.dt)
+            res = self._rule.step(self._row, self._acc, np.array([t]), np.asarray(action)[None],
+                                  self._target_rows[t][None], self._mask_rows[t][None], self.rewards, self.task.dt)
             reward, done = float(res["reward"][0]), bool(res["done"][0])
         info: dict[str, Any] = {
             "target": self._target_rows[t],

@@ -33,8 +33,9 @@ class ResponseRule:
     default_rewards: Mapping[str, float] = {}
     #: Names of the per-trial outcome fields ``step`` reports when a trial ends.
     outcome_fields: tuple[str, ...] = ()
-    #: True when ``step`` depends only on (trial, t, action), not on earlier steps: then a
-    #: discrete environment can tabulate every (t, action) outcome of a trial in one call.
+    #: True when ``step`` depends only on (trial, t, action) -- not on earlier steps, targets or
+    #: mask (it is then called with None for both): a discrete environment can then tabulate
+    #: every (t, action) outcome of a trial in one call.
     stateless: bool = False
 
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
