@@ -14,8 +14,8 @@ Measures, on ``PerceptualDecisionMaking-v0`` at NeuroGym's defaults (dt = 100 ms
 * one ``ngym.make(env_id)`` environment (``gym.make``-wrapped, as NeuroGym users get it), always
   fixating (action 0); NeuroGym's envs never terminate, so it never resets.
 
-With ``--serve`` it instead answers ``env STEPS`` requests on stdin with timed blocks of that
-environment, so the caller can alternate them with its own blocks (see ``serve``).
+With ``--serve`` it instead answers ``env STEPS`` and ``dataset FILLS`` requests on stdin with
+timed blocks, so the caller can alternate them with its own blocks (see ``serve``).
 
 Self-contained on purpose: it runs in NeuroGym's environment (gymnasium 0.29), where neurotasks
 cannot be imported. The timing helper mirrors ``agents.benchmarking.median_time``.
@@ -60,8 +60,8 @@ def median_time(fn: Callable[[], Any], *, repeats: int, min_time: float, warmup:
     return statistics.median(blocks) / calls, calls, blocks
 
 
-def bench_dataset(ngym, *, batch_size: int, seq_len: int, repeats: int, min_time: float) -> dict[str, Any]:
-    """Trials generated and delivered per second by ``ngym.Dataset``."""
+def counted_dataset(ngym, *, batch_size: int, seq_len: int) -> tuple[Any, dict[str, int]]:
+    """An ``ngym.Dataset`` whose environments count the trials and steps they generate."""
     dataset = ngym.Dataset(ENV_ID, batch_size=batch_size, seq_len=seq_len)
     counts = {"trials": 0, "steps": 0}
     for env in dataset.envs:
@@ -75,6 +75,12 @@ def bench_dataset(ngym, *, batch_size: int, seq_len: int, repeats: int, min_time
             return trial
 
         inner.new_trial = counted   # Dataset calls env.new_trial; the wrappers forward to the instance attribute
+    return dataset, counts
+
+
+def bench_dataset(ngym, *, batch_size: int, seq_len: int, repeats: int, min_time: float) -> dict[str, Any]:
+    """Trials generated and delivered per second by ``ngym.Dataset``."""
+    dataset, counts = counted_dataset(ngym, batch_size=batch_size, seq_len=seq_len)
     # A cache fill serves (cache_len // seq_len - 1) calls (see Dataset.__next__): time whole fills.
     calls_per_fill = max(1, dataset._cache_len // seq_len - 1)
     for _ in range(2 * calls_per_fill):   # warm up, and start on a fill boundary
@@ -123,30 +129,45 @@ def bench_env(ngym, *, block: int, repeats: int, min_time: float) -> dict[str, A
     return {"steps_per_s": block / seconds, "wrappers": str(env), "dt": float(env.unwrapped.dt)}
 
 
-def serve(ngym) -> None:
+def serve(ngym, *, batch_size: int, seq_len: int) -> None:
     """Timed blocks on request, for measurements interleaved with the caller's own.
 
-    Reads lines ``env STEPS`` from stdin and answers each with one JSON line ``{"seconds": ...}``:
+    Reads lines from stdin and answers each with one JSON line: ``env STEPS`` -> ``{"seconds"}``,
     the wall time of STEPS steps of one ``ngym.make`` environment (always fixating, the same
-    environment throughout). An empty line or ``quit`` ends it.
+    environment throughout); ``dataset FILLS`` -> ``{"seconds", "trials", "steps",
+    "delivered_steps"}`` for FILLS cache fills' worth of ``Dataset`` calls. An empty line or
+    ``quit`` ends it.
     """
     env = ngym.make(ENV_ID)
     env.reset(seed=0)
     step, reset = env.step, env.reset
+    dataset, counts = counted_dataset(ngym, batch_size=batch_size, seq_len=seq_len)
+    calls_per_fill = max(1, dataset._cache_len // seq_len - 1)
+    for _ in range(2 * calls_per_fill):                # warm up, and start on a fill boundary
+        dataset()
     print(json.dumps({"ready": True, "dt": float(env.unwrapped.dt)}), flush=True)
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":
             break
-        if words[0] != "env" or len(words) != 2:
+        if words[0] not in ("env", "dataset") or len(words) != 2:
             print(json.dumps({"error": f"unknown request {line.strip()!r}"}), flush=True)
             continue
+        n = int(words[1])
+        counts["trials"] = counts["steps"] = 0
         start = time.perf_counter()
-        for _ in range(int(words[1])):
-            _, _, terminated, truncated, _ = step(0)
-            if terminated or truncated:
-                reset()
-        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+        if words[0] == "env":
+            for _ in range(n):
+                _, _, terminated, truncated, _ = step(0)
+                if terminated or truncated:
+                    reset()
+            print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+        else:
+            for _ in range(n * calls_per_fill):
+                dataset()
+            print(json.dumps({"seconds": time.perf_counter() - start, "trials": counts["trials"],
+                              "steps": counts["steps"], "delivered_steps": n * calls_per_fill * seq_len * batch_size}),
+                  flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     import neurogym as ngym
 
     if args.serve:
-        serve(ngym)
+        serve(ngym, batch_size=args.batch_size, seq_len=args.seq_len)
         return 0
     env = bench_env(ngym, block=args.env_block, repeats=args.repeats, min_time=args.min_time)
     dataset = bench_dataset(ngym, batch_size=args.batch_size, seq_len=args.seq_len, repeats=args.repeats,

@@ -173,7 +173,8 @@ def test_paired_times_alternate_blocks_and_report_the_ratio():
 
 
 class FakePeer:
-    """Stands in for PeerEnv: NeuroGym's env at exactly 100,000 steps/s."""
+    """Stands in for PeerEnv: NeuroGym's env at exactly 100,000 steps/s, its Dataset delivering
+    half of 2,000 trials generated per second."""
 
     def __init__(self):
         self.requests = []
@@ -181,6 +182,9 @@ class FakePeer:
     def seconds(self, steps):
         self.requests.append(steps)
         return steps / 100_000.0
+
+    def dataset(self, fills):
+        return {"seconds": fills / 10, "trials": 200 * fills, "steps": 4400 * fills, "delivered_steps": 2200 * fills}
 
 
 def test_env_pairs_bracket_each_of_our_blocks_with_peer_blocks():
@@ -193,12 +197,19 @@ def test_env_pairs_bracket_each_of_our_blocks_with_peer_blocks():
     assert len(peer.requests) == 2 + 2 * QUICK.repeats          # warm-up, first block, one after each of ours
 
 
+def test_sampler_pairs_divide_by_the_trials_the_dataset_delivers():
+    paired = benchmarking.bench_sampler_pairs(FakePeer(), config=QUICK)
+    assert paired["neurogym"] == pytest.approx(1000.0)          # 2,000 generated/s, half delivered
+    assert len(paired["rounds"]) == QUICK.repeats and paired["ratio"] == pytest.approx(paired["ours"] / 1000, rel=0.5)
+
+
 def test_comparisons_prefer_the_alternating_blocks():
     results = fake_results(PEER)
     results["paired"] = {key: {"ours": 300_000.0, "neurogym": 100_000.0, "ratio": 3.0, "rounds": [(3.0, 1.0)]}
-                         for key in ("single", "vector")}
+                         for key in ("single", "vector", "sampler")}
     rows = {row["key"]: row for row in benchmarking.comparisons(results)}
     assert rows["vector_vs_env"]["value"] == 3.0 and rows["env_vs_env"]["value"] == 3.0
+    assert rows["batch_vs_dataset"]["value"] == 3.0
     assert "alternating" in rows["vector_vs_env"]["what"]
     assert "alternating blocks" in benchmarking.format_report({**results, "comparisons": list(rows.values())})
 
@@ -208,3 +219,5 @@ def test_comparisons_prefer_the_alternating_blocks():
 def test_neurogym_peer_serves_timed_blocks():
     with benchmarking.PeerEnv(os.environ["NEUROGYM_PYTHON"]) as peer:
         assert 0 < peer.seconds(200) < 10
+        block = peer.dataset(2)
+        assert block["trials"] > 0 and 0 < block["delivered_steps"] < block["steps"]
