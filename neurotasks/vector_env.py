@@ -74,14 +74,15 @@ class TaskVectorEnv(VectorEnv):
         self._max_group = max(1, 4096 // self.trial_chunk)
 
     # ------------------------------------------------------------------ trial streams
-    # Two per-step streams: "inputs" (the observation) and "record", one float32 row of what
+    # Each sub-environment's trials sit end to end in its row of two (n, capacity, ...) stream
+    # buffers: "inputs" (the observation) and "record", one float32 row per step of what
     # ``info`` and the rule read (targets, mask, gt, period index; small ints are exact in
-    # float32), so a step gathers each with one index.
-    # Each sub-environment's trials sit end to end in its row of the (n, capacity, ...) stream
-    # buffers, with a row of per-trial tables (start step, length, periods, the rule's table,
-    # params). When a sub-environment runs out of trials, every sub-environment with at most
-    # ``_low_water`` trials left is topped up too, in one ``task.trials_from`` build: its
-    # remaining trials move to the front of its row, and its next chunk goes after them.
+    # float32), so a step gathers each with one index. The last step of a row is blank. Per-trial
+    # tables (start step, length, periods, params, the rule's table packed in one float64 row)
+    # have a row per sub-environment too. When a sub-environment runs out of trials, every
+    # sub-environment with at most ``_low_water`` trials left is topped up with it, in one
+    # ``task.trials_from`` build: its remaining trials move to the front of its row, and its next
+    # chunk goes after them.
     def _refill(self, need: np.ndarray) -> None:
         """Top up the sub-environments in ``need`` (bool; out of trials) and those running low."""
         left = self._n_table - self._k                   # trials left, the current one included
@@ -90,6 +91,7 @@ class TaskVectorEnv(VectorEnv):
             self._top_up(group[start:start + self._max_group])
 
     def _top_up(self, group: np.ndarray) -> None:
+        """Compact the rows of ``group`` (sub-environment indices) and append a chunk to each."""
         k = np.minimum(self._k[group], self._n_table[group])     # first trial to keep
         keep = self._n_table[group] - k
         shift = self._filled[group].copy()                # the step the first kept trial starts at
