@@ -194,7 +194,7 @@ class Task:
     output_range: tuple[float, float] = (0.0, 1.5)
     #: Whether ``fill`` draws from ``tr.rng`` (then ``trials_from`` cannot share one build
     #: between generators); None: not known yet, found out on the first ``trials_from``.
-    fill_draws: ClassVar[bool | None] = None
+    fill_draws: bool | None = None
     #: The network the paper trained on this task (read by the agents package).
     suggested_network: ClassVar[dict[str, Any]] = {"n_units": 100}
 
