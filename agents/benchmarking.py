@@ -151,8 +151,9 @@ def time_steps(step: Callable[[], Any], n_steps: int, repeats: int) -> float:
     return total / (repeats * n_steps)
 
 
-def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str, float]:
-    """steps/s of one ``gym.make(task_id)`` env (wrappers included), always fixating, reset on termination."""
+def fixating_env(task_id: str = TASK_ID) -> tuple[gym.Env, Callable[[], None]]:
+    """A ``gym.make(task_id)`` env reset with seed 0, and a function stepping it once with action 0
+    (fixate), resetting it when an episode ends."""
     env = gym.make(task_id)
     env.reset(seed=0)
     env_step, reset = env.step, env.reset
@@ -162,6 +163,12 @@ def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str
         if terminated or truncated:
             reset()
 
+    return env, step
+
+
+def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str, float]:
+    """steps/s of one ``gym.make(task_id)`` env (wrappers included), always fixating, reset on termination."""
+    env, step = fixating_env(task_id)
     n_steps = max(config.env_block, 3 * chunk_lifetime(env))
     seconds = time_steps(step, n_steps, config.repeats)
     env.close()
@@ -311,22 +318,14 @@ def bench_env_pairs(peer: Any, *, config: BenchConfig, n_envs: int = max(VECTOR_
     ``peer.seconds(steps)`` times NeuroGym's env (a ``PeerEnv``). Returns, for "single" and
     "vector", the median of our rates, of NeuroGym's and of the per-round ratios, and the rounds.
     """
-    single = gym.make(TASK_ID)
-    single.reset(seed=0)
-    env_step, reset = single.step, single.reset
-
-    def single_step() -> None:
-        _, _, terminated, truncated, _ = env_step(0)
-        if terminated or truncated:
-            reset()
-
+    single, single_step = fixating_env(TASK_ID)
     vector = gym.make_vec(TASK_ID, num_envs=n_envs, vectorization_mode="vector_entry_point")
     vector.reset(seed=0)
     actions = np.zeros(n_envs, dtype=np.int64)
     single_steps = max(config.env_block, 3 * chunk_lifetime(single))
     vector_steps = max(config.vector_block, 2 * chunk_lifetime(vector))
     peer_steps = max(config.env_block, 10 * config.env_block)
-    ours = {"single": (lambda: single_step(), single_steps, 1),
+    ours = {"single": (single_step, single_steps, 1),
             "vector": (lambda: vector.step(actions), vector_steps, n_envs)}
     for fn, steps, _ in ours.values():                      # warm up
         for _ in range(max(1, steps // 10)):
