@@ -69,25 +69,31 @@ class BenchConfig:
 
 
 # ---------------------------------------------------------------------- timing
-def median_time(fn: Callable[[], Any], *, repeats: int, min_time: float, warmup: int = 1) -> float:
-    """Median seconds per call of ``fn``, over ``repeats`` blocks of equal numbers of calls.
-
-    The calls per block are found by doubling until one block lasts ``min_time``; the warm-up
-    calls (caches, lazy allocations, first-call checks) are not timed.
-    """
-    for _ in range(warmup):
-        fn()
+def calls_per_block(fn: Callable[[], Any], min_time: float) -> int:
+    """Calls of ``fn`` (after one warm-up call) that make a block of at least ``min_time`` seconds."""
+    fn()
     calls = 1
     while True:
         start = time.perf_counter()
         for _ in range(calls):
             fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            break
+        if time.perf_counter() - start >= min_time:
+            return calls
         calls *= 2
-    blocks = [elapsed / calls]
-    for _ in range(repeats - 1):
+
+
+def median_time(fn: Callable[[], Any], *, repeats: int, min_time: float, warmup: int = 1) -> float:
+    """Median seconds per call of ``fn``, over ``repeats`` blocks of equal numbers of calls.
+
+    The calls per block are found by doubling until one block lasts ``min_time``
+    (``calls_per_block``); the warm-up calls (caches, lazy allocations, first-call checks) are
+    not timed.
+    """
+    for _ in range(warmup - 1):                  # calls_per_block makes one warm-up call itself
+        fn()
+    calls = calls_per_block(fn, min_time)
+    blocks = []
+    for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
             fn()
@@ -211,19 +217,6 @@ def bench_import(python: str, module: str, *, repeats: int) -> dict[str, Any]:
     return {"seconds": statistics.median(loaded) - statistics.median(bare),
             "interpreter_seconds": statistics.median(bare), "with_import_seconds": statistics.median(loaded),
             "heavy_modules_imported": probe}
-
-
-def calls_per_block(fn: Callable[[], Any], min_time: float) -> int:
-    """Calls of ``fn`` (after one warm-up call) that make a block of at least ``min_time`` seconds."""
-    fn()
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        if time.perf_counter() - start >= min_time:
-            return calls
-        calls *= 2
 
 
 def paired_times(a: Callable[[], Any], b: Callable[[], Any], *, repeats: int,
