@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import check_duration, check_values
-from neurotasks.tasks.decision import DecisionTask
+from neurotasks.task import check_values
+from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
 from neurotasks.timing import Duration
 
 #: The paper's coherences of each modality, in % (pycog's mante.py).
@@ -104,11 +104,7 @@ class ContextDecision(DecisionTask):
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
                          tau_in=tau_in, input_baseline=input_baseline)
         self.coherences = check_values(coherences, "coherences", 0.0, 100.0)
-        self.durations = {
-            "fixation": check_duration(fixation, "fixation"),
-            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
-            "decision": check_duration(decision, "decision"),
-        }
+        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def sample_params(self, n, rng):
         return {

@@ -14,13 +14,21 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.rules import ChoiceRule
-from neurotasks.task import Task, Trials
+from neurotasks.task import Task, Trials, check_duration
+from neurotasks.timing import Duration
 
 LOW = 0.2
 HIGH = 1.0
 BASELINE = 0.2
 SIGMA_IN = 0.01
 TAU_IN = 100.0
+
+
+def fixation_stimulus_decision(fixation: Any, stimulus_duration: Any, decision: Any) -> dict[str, Duration]:
+    """The durations of the paper's three-period trial, each checked under its argument's name."""
+    return {"fixation": check_duration(fixation, "fixation"),
+            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
+            "decision": check_duration(decision, "decision")}
 
 
 class DecisionTask(Task):

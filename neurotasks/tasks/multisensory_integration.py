@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import check_duration, check_number, check_values
-from neurotasks.tasks.decision import DecisionTask
+from neurotasks.task import check_number, check_values
+from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
 from neurotasks.timing import Duration
 
 #: Event rates of the paper, in Hz (events/s).
@@ -131,11 +131,7 @@ class MultisensoryIntegration(DecisionTask):
         if np.any(self.rates == self.boundary):
             raise ValueError(f"rates must not contain the boundary {self.boundary:g} Hz (its category is "
                              f"undefined), got {rates!r}")
-        self.durations = {
-            "fixation": check_duration(fixation, "fixation"),
-            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
-            "decision": check_duration(decision, "decision"),
-        }
+        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def sample_params(self, n, rng):
         return {

@@ -9,7 +9,7 @@ import numpy as np
 
 from neurotasks.rules import ChoiceRule
 from neurotasks.task import Trials, check_duration, check_values
-from neurotasks.tasks.decision import DecisionTask
+from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
 from neurotasks.timing import Duration, TruncatedExponential
 
 #: The paper's training coherences (pycog: [1, 2, 4, 8, 16] x 3.2 %).
@@ -131,11 +131,7 @@ class PerceptualDecision(_TwoAlternativeMotion):
                          input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
         if stimulus_duration is None:
             stimulus_duration = TruncatedExponential(330.0, 80.0, 1500.0) if stimulus == "variable" else 800.0
-        self.durations = {
-            "fixation": check_duration(fixation, "fixation"),
-            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
-            "decision": check_duration(decision, "decision"),
-        }
+        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def fill(self, tr):
         self.write_stimulus(tr, cue=self.stimulus == "variable")
