@@ -62,3 +62,19 @@ def test_input_noise_statistics_and_rectification(task_id):
     assert noise.std() == pytest.approx(np.sqrt(2 * 100 / 20) * 0.01, rel=0.02)
     assert abs(noise.mean()) < 1e-3
     assert noisy.inputs.min() >= 0.0
+
+
+@pytest.mark.parametrize("task_id", sorted(CATCH_MS))
+def test_replaying_gt_over_the_grid_is_rewarded(task_id):
+    """Actions = gt on every condition: +1 and correct (the right choice) on real trials, 0 on catch
+    trials (holding fixation is their success)."""
+    task = neurotasks.make_task(task_id)
+    batch = task.grid_trials(1, rng=14)
+    result = task.evaluate(batch, actions=batch.gt)
+    catch = batch.params["catch"]
+    assert catch.any() and not catch.all()
+    np.testing.assert_array_equal(result["reward"][~catch], 1.0)
+    np.testing.assert_array_equal(result["correct"][~catch], 1.0)
+    np.testing.assert_array_equal(result["choice"][~catch], batch.params["ground_truth"][~catch])
+    np.testing.assert_array_equal(result["reward"][catch], 0.0)
+    assert np.all(result["is_success"])

@@ -147,18 +147,6 @@ def test_evaluate_outputs_equal_targets_is_perfect():
     assert np.all(np.isnan(result["correct"][batch.params["catch"]]))
 
 
-def test_evaluate_gt_actions_earn_reward():
-    task = neurotasks.make_task(ID)
-    batch = task.grid_trials(1, rng=11)
-    result = task.evaluate(batch, actions=batch.gt)
-    catch = batch.params["catch"]
-    np.testing.assert_array_equal(result["reward"][~catch], 1.0)
-    np.testing.assert_array_equal(result["correct"][~catch], 1.0)
-    np.testing.assert_array_equal(result["choice"][~catch], batch.params["ground_truth"][~catch])
-    np.testing.assert_array_equal(result["reward"][catch], 0.0)
-    assert np.all(result["is_success"])
-
-
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize(("kwargs", "param"), [
     ({"rates": []}, "rates"),
