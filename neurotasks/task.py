@@ -26,6 +26,7 @@ from neurotasks.batch import TrialBatch, concatenate
 from neurotasks.criterion import Criterion
 from neurotasks.noise import standard_normal
 from neurotasks.rules import ResponseRule
+from neurotasks.stacked_draws import GeneratorStack, StackError
 from neurotasks.timing import Duration, as_duration
 
 #: Every registered task class by id, filled in as task modules are imported.
@@ -195,6 +196,9 @@ class Task:
     #: Whether ``fill`` draws from ``tr.rng`` (then ``trials_from`` cannot share one build
     #: between generators); None: not known yet, found out on the first ``trials_from``.
     fill_draws: bool | None = None
+    #: Whether ``sample_params`` and ``sample_durations`` can draw through a GeneratorStack
+    #: (``trials_from`` then runs them once for all generators); None: not tried yet.
+    stackable_draws: bool | None = None
     #: The network the paper trained on this task (read by the agents package).
     suggested_network: ClassVar[dict[str, Any]] = {"n_units": 100}
 
@@ -290,7 +294,7 @@ class Task:
             raise ValueError(f"n must be a positive int, got {n!r}")
         rng = as_generator(rng)
         params, steps = self._draw(int(n), rng, forced)
-        return self._assemble(params, steps, rng, [rng])
+        return self._finish(self._assemble(params, steps, rng), [rng])
 
     def trials_from(self, rngs: Sequence[np.random.Generator], n: int, *,
                     clear_padding: bool = True) -> TrialBatch:
@@ -302,16 +306,47 @@ class Task:
         once for all of them. ``clear_padding=False`` leaves junk on the padding, for callers
         that never read it.
         """
+        return self._finish(self.drafts_from(rngs, n), rngs, clear_padding=clear_padding)
+
+    def drafts_from(self, rngs: Sequence[np.random.Generator], n: int) -> TrialBatch:
+        """``trials_from`` before the input noise: the noiseless inputs plus baseline, not yet
+        clipped, and junk on the padding. Each generator has made every draw but its noise,
+        which ``add_input_noise`` then adds (for the vector environment, which lays the trials'
+        steps end to end first)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
         if not rngs:
             raise ValueError("rngs must hold at least one numpy.random.Generator")
+        n = int(n)
         if self._fill_draws():
-            return concatenate([self.trials(n, rng) for rng in rngs])
-        draws = [self._draw(int(n), rng, {}) for rng in rngs]
+            return concatenate([self._assemble(*self._draw(n, rng, {}), rng) for rng in rngs])
+        params, steps = self._draws_from(rngs, n)
+        return self._assemble(params, steps, _NO_RNG)
+
+    def _draws_from(self, rngs: Sequence[np.random.Generator], n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``_draw`` of ``n`` trials from each generator, concatenated: through a GeneratorStack
+        (one pass of the task's hooks for all of them) where the hooks allow it, else one by one."""
+        if len(rngs) > 1 and self._stackable_draws():
+            return self._draw(n * len(rngs), GeneratorStack(rngs, n), {})
+        draws = [self._draw(n, rng, {}) for rng in rngs]
         params = {key: np.concatenate([p[key] for p, _ in draws]) for key in draws[0][0]}
-        steps = np.concatenate([s for _, s in draws])
-        return self._assemble(params, steps, _NO_RNG, rngs, clear_padding=clear_padding)
+        return params, np.concatenate([s for _, s in draws])
+
+    def _stackable_draws(self) -> bool:
+        """Whether the hooks draw through a GeneratorStack exactly as generator by generator:
+        ``stackable_draws``, or found out once on three fresh generators."""
+        if self.stackable_draws is None:
+            seeds, n = range(3), 4
+            try:
+                stacked = self._draw(n * len(seeds), GeneratorStack([np.random.default_rng(s) for s in seeds], n), {})
+            except StackError:
+                self.stackable_draws = False
+            else:
+                alone = [self._draw(n, np.random.default_rng(s), {}) for s in seeds]
+                self.stackable_draws = np.array_equal(stacked[1], np.concatenate([d[1] for d in alone])) and all(
+                    np.array_equal(value, np.concatenate([d[0][key] for d in alone]))
+                    for key, value in stacked[0].items())
+        return bool(self.stackable_draws)
 
     def _fill_draws(self) -> bool:
         """Whether ``fill`` draws from ``tr.rng``: ``fill_draws``, or found out once by building
@@ -319,7 +354,7 @@ class Task:
         if self.fill_draws is None:
             params, steps = self._draw(2, np.random.default_rng(0), {})
             try:
-                self._assemble(params, steps, _NO_RNG, [np.random.default_rng(0)])
+                self._assemble(params, steps, _NO_RNG)
                 self.fill_draws = False
             except FillDrawsError:
                 self.fill_draws = True
@@ -360,11 +395,9 @@ class Task:
             raise ValueError(f"{self.id}: a trial came out with no steps; check the durations and dt")
         return params, steps
 
-    def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator,
-                  noise_rngs: Sequence[np.random.Generator], clear_padding: bool = True) -> TrialBatch:
-        """The arrays of trials whose parameters and period steps are drawn; the noise of rows
-        ``[i m, (i + 1) m)`` comes from ``noise_rngs[i]`` (m = rows / generators), laid out over
-        those rows padded to their own longest trial, exactly as a batch of them alone."""
+    def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator) -> TrialBatch:
+        """The arrays of trials whose parameters and period steps are drawn, before the noise:
+        the inputs are ``fill``'s signal plus the baseline, and the padding holds junk."""
         ends = np.cumsum(steps, axis=1)
         starts = ends - steps
         lengths = ends[:, -1].copy()
@@ -372,27 +405,39 @@ class Task:
 
         tr = Trials(self, params, periods, lengths, fill_rng)
         self.fill(tr)
-
-        inputs = tr.inputs
-        if self.input_noise:
-            sd = self.input_noise_sd
-            if len(noise_rngs) == 1:
-                standard_normal(noise_rngs[0], inputs.size, out=inputs, scale=sd, add=True)
-            else:
-                m = len(lengths) // len(noise_rngs)
-                for i, rng in enumerate(noise_rngs):
-                    rows = slice(i * m, (i + 1) * m)
-                    n_steps = int(lengths[rows].max())
-                    block = inputs[rows, :n_steps]
-                    block += standard_normal(rng, block.size, scale=sd).reshape(block.shape)
         if self.input_baseline:
-            inputs += np.float32(self.input_baseline)
-        np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
-        if clear_padding and tr.n_steps * tr.n > int(lengths.sum()):   # trials of equal length have no padding
-            _clear_padding((inputs, tr.targets, tr.mask), lengths)
-            np.putmask(tr.gt, tr.t[None, :] >= lengths[:, None], -1)
-        return TrialBatch(inputs=inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
+            tr.inputs += np.float32(self.input_baseline)
+        return TrialBatch(inputs=tr.inputs, targets=tr.targets, mask=tr.mask, gt=tr.gt, lengths=lengths,
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
+
+    def _finish(self, batch: TrialBatch, noise_rngs: Sequence[np.random.Generator],
+                clear_padding: bool = True) -> TrialBatch:
+        """Noise, clipping and clean padding for a batch from ``_assemble``, in place."""
+        inputs, lengths = batch.inputs, batch.lengths
+        padded = batch.n_steps * len(batch) > int(lengths.sum())      # trials of equal length have no padding
+        steps = inputs.reshape(-1, inputs.shape[2])
+        real = np.flatnonzero((np.arange(batch.n_steps)[None, :] < lengths[:, None]).ravel()) if padded else None
+        if self.input_noise:
+            signal = steps if real is None else steps[real]
+            self.add_input_noise(signal, lengths.reshape(len(noise_rngs), -1).sum(axis=1), noise_rngs)
+            if real is not None:
+                steps[real] = signal
+        np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
+        if clear_padding and padded:
+            _clear_padding((inputs, batch.targets, batch.mask), lengths)
+            np.putmask(batch.gt, np.arange(batch.n_steps)[None, :] >= lengths[:, None], -1)
+        return batch
+
+    def add_input_noise(self, steps: np.ndarray, counts: np.ndarray, rngs: Sequence[np.random.Generator]) -> None:
+        """Add the input noise, in place, to ``steps`` (N, n_inputs; C-contiguous): the real steps of
+        trials laid end to end, the first ``counts[0]`` from ``rngs[0]``, the next ``counts[1]``
+        from ``rngs[1]``... Each generator draws the noise of its steps in one call, in order:
+        the noise of a trial therefore never depends on the padding around it."""
+        sd, start = self.input_noise_sd, 0
+        for rng, count in zip(rngs, counts.tolist(), strict=True):
+            block = steps[start:start + count]
+            standard_normal(rng, block.size, out=block, scale=sd, add=True)
+            start += count
 
     def check_params(self, params: dict[str, np.ndarray]) -> None:
         """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""
