@@ -37,6 +37,10 @@ class ResponseRule:
     #: mask (it is then called with None for both): a discrete environment can then tabulate
     #: every (t, action) outcome of a trial in one call.
     stateless: bool = False
+    #: An action that does nothing before a trial's last step (fixate, wait): reward 0 and the
+    #: trial goes on. The vector env then runs ``step`` only where another action is taken or a
+    #: trial reaches its last step (with None for the accumulator, targets and mask). None: no such action.
+    quiet_action: int | None = None
 
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
         """Per-trial scalars (arrays of shape (B,)) the step function needs."""
@@ -129,6 +133,7 @@ class ChoiceRule(ResponseRule):
     default_rewards = DEFAULT_CHOICE_REWARDS
     outcome_fields = ("choice", "correct", "rt", "aborted")
     stateless = True
+    quiet_action = 0
 
     def __init__(self, response_period: str, rt_period: str | None = None, decode: str | float = "last"):
         self.response_period = response_period

@@ -24,7 +24,7 @@ import numpy as np
 
 from neurotasks.batch import TrialBatch, concatenate
 from neurotasks.criterion import Criterion
-from neurotasks.noise import standard_normal
+from neurotasks.noise import add_normals
 from neurotasks.rules import ResponseRule
 from neurotasks.stacked_draws import GeneratorStack, StackError
 from neurotasks.timing import Duration, as_duration
@@ -431,13 +431,9 @@ class Task:
     def add_input_noise(self, steps: np.ndarray, counts: np.ndarray, rngs: Sequence[np.random.Generator]) -> None:
         """Add the input noise, in place, to ``steps`` (N, n_inputs; C-contiguous): the real steps of
         trials laid end to end, the first ``counts[0]`` from ``rngs[0]``, the next ``counts[1]``
-        from ``rngs[1]``... Each generator draws the noise of its steps in one call, in order:
-        the noise of a trial therefore never depends on the padding around it."""
-        sd, start = self.input_noise_sd, 0
-        for rng, count in zip(rngs, counts.tolist(), strict=True):
-            block = steps[start:start + count]
-            standard_normal(rng, block.size, out=block, scale=sd, add=True)
-            start += count
+        from ``rngs[1]``... Each generator draws the noise of its steps as one ``standard_normal``
+        call, so the noise of a trial never depends on the padding around it."""
+        add_normals(rngs, np.asarray(counts) * steps.shape[1], steps.reshape(-1), self.input_noise_sd)
 
     def check_params(self, params: dict[str, np.ndarray]) -> None:
         """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""

@@ -44,6 +44,7 @@ class TimingRule(ResponseRule):
     default_rewards = DEFAULT_TIMING_REWARDS
     outcome_fields = ("choice", "correct", "rt", "produced", "error", "aborted")
     stateless = True          # the outcome depends on (trial, t, action) only
+    quiet_action = 0          # waiting
 
     def __init__(self, set_period: str, tolerance: float, target_param: str = "target_interval",
                  threshold: float = 1.0, output_index: int = 0) -> None:
