@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from neurotasks.noise import BLOCK, SMALL, standard_normal
+from neurotasks.noise import BLOCK, SMALL, add_normals, standard_normal
 
 
 def test_moments_and_independence():
@@ -50,3 +50,15 @@ def test_fills_a_shaped_buffer():
     out = np.zeros((7, 300, 3), np.float32)
     standard_normal(np.random.default_rng(3), out.size, out=out)
     assert np.all(out != 0)
+
+
+@pytest.mark.parametrize("counts", [[SMALL + 1, 3, 2 * BLOCK + 7, 1000, 0], [5000] * 7, [1, 2, 3]])
+def test_many_generators_at_once_draw_each_ones_own_samples(counts):
+    out = np.full(sum(counts), 0.5, np.float32)
+    add_normals([np.random.default_rng(s) for s in range(len(counts))], counts, out, scale=0.3)
+    alone = np.full(sum(counts), 0.5, np.float32)
+    start = 0
+    for s, n in enumerate(counts):
+        standard_normal(np.random.default_rng(s), n, out=alone[start:start + n], scale=0.3, add=True)
+        start += n
+    np.testing.assert_array_equal(out, alone)
