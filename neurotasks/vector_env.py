@@ -5,12 +5,14 @@ Each sub-environment has its own generator and draws its trials exactly as a sin
 sub-environment i the trials, noise and rewards of ``gym.make(id)`` reset with seed ``s + i``.
 
 Each sub-environment's trials are laid out as one stream of steps (end to end, no padding) in
-its row of a shared (n, S, ...) buffer. A step reads every sub-environment's current step with
-one fancy index and scores all actions with one call of the task's response rule. When a
-sub-environment runs out of trials, it and every other one running low draw their next chunks
-from their own generators in one ``task.trials_from`` build (each sub-environment's rows equal
-its own ``trials`` call), so the arrays are built for hundreds of sub-environments at once;
-Python runs per sub-environment only for its few draws and block copies.
+its row of a shared (n, S, width) buffer, a step being one float32 row of everything about it
+(inputs, targets, mask, gt, period). A step of the vector env reads every sub-environment's
+next row with one fancy index and runs the task's response rule once, on the sub-environments
+where something happens. When a sub-environment runs out of trials, it and every other one
+running low draw their next chunks from their own generators in one ``task.drafts_from`` build
+(each sub-environment's trials equal its own ``trials`` call), so the arrays are built for
+hundreds of sub-environments at once; Python runs per sub-environment only for its block copies
+and its generator's calls.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after an
 episode ends resets that sub-environment, ignores its action and returns reward 0.
@@ -67,9 +69,15 @@ class TaskVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._env = np.arange(self.num_envs)
         self._rngs: list[np.random.Generator] | None = None
-        self._any_autoreset = False
+        # A step's row: inputs, then its record (targets, mask, gt, period index; small ints are
+        # exact in float32), which is what ``info`` and the rule read.
+        self._n_in, self._n_out = len(self.task.input_names), len(self.task.output_names)
+        self._width = self._n_in + 2 * self._n_out + 2
+        self._blank_record = np.zeros(self._width - self._n_in, np.float32)
+        self._blank_record[-1] = len(self.task.period_names)          # no period
         self._timeout_fields = ("reward", "done", *self._rule.outcome_fields, "is_success")
         self._outcome_dtypes: dict[str, np.dtype] = {}
+        self._any_autoreset = False
         # Top up a sub-environment when it has this many trials left, with others running low,
         # and build at most _max_group sub-environments' chunks in one call.
         self._low_water = max(1, self.trial_chunk // 4)
@@ -77,14 +85,14 @@ class TaskVectorEnv(VectorEnv):
         self._max_group = max(1, 4096 // self.trial_chunk)
 
     # ------------------------------------------------------------------ trial streams
-    # Each sub-environment's trials sit end to end in its row of two (n, capacity, ...) stream
-    # buffers: "inputs" (the observation) and "record", one float32 row per step of what
-    # ``info`` and the rule read (targets, mask, gt, period index; small ints are exact in
-    # float32), so a step gathers each with one index. The last step of a row is blank. Per-trial
-    # tables (start step, length, periods, params, the rule's table packed in one float64 row)
-    # have a row per sub-environment too. A sub-environment's state is a few flat indices into
-    # these: ``_pos``, the step its agent acts on next; ``_first`` and ``_last``, its trial's
-    # first and last steps; ``_entry``, its trial's row in the tables.
+    # Each sub-environment's trials sit end to end in its row of the (n, capacity, width) stream
+    # of steps, whose last step is blank. Per-trial tables (n, K, ...) hold each trial's start
+    # and length ("bounds"), its periods ("spans"), and, packed in one float64 row each (exact
+    # for their ints and bools) so that one index reads them, its params, its rule table and,
+    # for rules with a quiet action, the outcome of that action at its last step ("timeout").
+    # A sub-environment's state is a few flat indices into these: ``_pos``, the step its agent
+    # acts on next; ``_first`` and ``_last``, its trial's first and last steps; ``_entry``, its
+    # trial's row of the tables.
     #
     # When a sub-environment runs out of trials, every sub-environment with at most
     # ``_low_water`` trials left is topped up with it, in one ``task.drafts_from`` build: its
@@ -102,7 +110,7 @@ class TaskVectorEnv(VectorEnv):
         shift = self._filled[group].copy()                # the step the first kept trial starts at
         kept = keep > 0
         if kept.any():
-            shift[kept] = self._trial["start"][group[kept], k[kept]]
+            shift[kept] = self._tables["bounds"][group[kept], k[kept], 0]
             self._compact(group, k, keep, shift)
         for state in (self._pos, self._first, self._last):
             state[group] -= shift
@@ -119,92 +127,81 @@ class TaskVectorEnv(VectorEnv):
         needed = int((self._filled[group] + totals).max()) + 1            # + the blank step
         if needed > self._capacity:
             self._grow(max(needed, int(1.25 * self._capacity)))
-        # The batch's real steps, in order: one take per field (many times faster than a boolean
-        # index), the input noise added where they lie end to end, then one block copy per
-        # sub-environment into its row after what it keeps.
+        steps = self._rows_of_steps(batch, totals, rngs)
+        ends = np.cumsum(totals).tolist()
+        for i, filled, total, end in zip(group.tolist(), self._filled[group].tolist(), totals.tolist(), ends,
+                                         strict=True):
+            self._stream[i, filled:filled + total] = steps[end - total:end]
+        # Per-trial tables: the new trials after the kept ones.
+        starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
+        rule_table = self._rule.trial_table(batch)
+        packed_rule, self._rule_columns = _pack(rule_table)
+        packed_params, self._param_columns = _pack(batch.params)
+        tables = {"bounds": np.stack([starts.ravel(), batch.lengths], axis=1),
+                  "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1),
+                  "rule": packed_rule, "params": packed_params}
+        if self._rule.quiet_action is not None:
+            res = self._rule.step(rule_table, None, batch.lengths - 1, np.full(len(batch), self._rule.quiet_action),
+                                  None, None, self.rewards, self.task.dt)
+            tables["timeout"] = np.stack([np.asarray(res[key], np.float64) for key in self._timeout_fields], axis=1)
+        rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
+        for key, value in tables.items():
+            value = value.reshape(g, chunk, *value.shape[1:])
+            if key not in self._tables:
+                self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
+            self._tables[key][rows, cols] = value
+        self._n_table[group] += chunk
+        self._filled[group] += totals
+
+    def _rows_of_steps(self, batch: TrialBatch, totals: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:
+        """The real steps of a drafted batch, in order, as stream rows (N, width): one take per
+        field (many times faster than a boolean index), the input noise added where they lie
+        end to end (each generator's in one block), the inputs clipped."""
         real = np.flatnonzero((np.arange(batch.n_steps)[None, :] < batch.lengths[:, None]).ravel())
-        inputs = np.take(batch.inputs.reshape(-1, batch.inputs.shape[2]), real, axis=0)
+        n_in, n_out = self._n_in, self._n_out
+        inputs = np.take(batch.inputs.reshape(-1, n_in), real, axis=0)
         if self.task.input_noise:
             self.task.add_input_noise(inputs, totals, rngs)
         np.clip(inputs, *self.task.observation_range, out=inputs)
-        n_out = batch.targets.shape[2]
-        record = np.empty((len(real), 2 * n_out + 2), np.float32)
-        for column, values in ((0, batch.targets), (n_out, batch.mask)):
-            _columns(record, column, n_out)[...] = _columns(np.take(values.reshape(-1, n_out), real, axis=0), 0, n_out)
-        record[:, -2] = np.take(batch.gt.reshape(-1), real)
-        record[:, -1] = np.take(batch.period_of_steps().reshape(-1), real)
-        ends = np.cumsum(totals).tolist()
-        for key, steps in (("inputs", inputs), ("record", record)):
-            stream = self._stream[key]
-            for i, filled, total, end in zip(group.tolist(), self._filled[group].tolist(), totals.tolist(), ends,
-                                             strict=True):
-                stream[i, filled:filled + total] = steps[end - total:end]
-        # Per-trial tables: the new trials after the kept ones. The rule's table is packed into
-        # one float64 row per trial (exact for its ints and bools) so a step reads it with one index.
-        starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
-        per_trial = {"start": starts.ravel(), "length": batch.lengths,
-                     "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1)}
-        rule_table = self._rule.trial_table(batch)
-        self._rule_columns, column = {}, 0
-        for key, value in rule_table.items():
-            width = int(np.prod(np.shape(value)[1:], dtype=int))
-            self._rule_columns[key] = (column, column + width, np.shape(value)[1:])
-            column += width
-        tables = {"packed": np.concatenate([np.asarray(v, np.float64).reshape(len(batch), -1)
-                                            for v in rule_table.values()], axis=1)}
-        if self._rule.quiet_action is not None:
-            # What the quiet action at each trial's last step brings: a row per trial, in float64
-            # (exact for the outcome's ints and bools), read by ``_score``.
-            last = batch.lengths - 1
-            res = self._rule.step(rule_table, None, last, np.full(len(batch), self._rule.quiet_action), None, None,
-                                  self.rewards, self.task.dt)
-            tables["timeout"] = np.stack([np.asarray(res[key], np.float64) for key in self._timeout_fields], axis=1)
-        rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
-        for store, table in ((self._trial, per_trial), (self._table, tables), (self._params, batch.params)):
-            for key, value in table.items():
-                value = np.asarray(value)
-                value = value.reshape(g, chunk, *value.shape[1:])
-                if key not in store:
-                    store[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
-                store[key][rows, cols] = value
-        self._n_table[group] += chunk
-        self._filled[group] += totals
+        steps = np.empty((len(real), self._width), np.float32)
+        _columns(steps, 0, n_in)[...] = _columns(inputs, 0, n_in)
+        for column, values in ((n_in, batch.targets), (n_in + n_out, batch.mask)):
+            _columns(steps, column, n_out)[...] = _columns(np.take(values.reshape(-1, n_out), real, axis=0), 0, n_out)
+        steps[:, -2] = np.take(batch.gt.reshape(-1), real)
+        spans = np.stack([batch.periods[p] for p in self.task.period_names], axis=1)       # (B, P, 2)
+        labels = np.tile(np.arange(spans.shape[1], dtype=np.float32), len(batch))
+        steps[:, -1] = np.repeat(labels, (spans[:, :, 1] - spans[:, :, 0]).ravel())       # periods tile each trial
+        return steps
 
     def _compact(self, group: np.ndarray, k: np.ndarray, keep: np.ndarray, shift: np.ndarray) -> None:
         """Move trials ``k...`` of each row in ``group`` (``keep`` of them, from step ``shift``) to the front."""
         rows = group[:, None]
         dest = np.arange(int(keep.max()))
         src = np.minimum(k[:, None] + dest, self._table_capacity - 1)
-        for store in (self._trial, self._table, self._params):
-            for value in store.values():
-                value[rows, dest] = value[rows, src]
-        self._trial["start"][rows, dest] -= shift[:, None]
+        for value in self._tables.values():
+            value[rows, dest] = value[rows, src]
+        self._tables["bounds"][rows, dest, 0] -= shift[:, None]
+        stream = self._stream
         for i, start, end in zip(group.tolist(), shift.tolist(), self._filled[group].tolist(), strict=True):
             if start:
-                for value in self._stream.values():
-                    value[i, :end - start] = value[i, start:end]      # numpy copies overlapping slices safely
+                stream[i, :end - start] = stream[i, start:end]      # numpy copies overlapping slices safely
 
-    def _make_streams(self, shapes: dict[str, tuple[tuple[int, ...], Any]], steps: int) -> None:
-        """(n, steps, ...) stream buffers, the last step of each row blank: 0 everywhere, no period
-        (what a sub-environment being reset reports in ``info``)."""
-        old = getattr(self, "_stream", {})
-        self._stream, self._flat = {}, {}
-        for key, (shape, dtype) in shapes.items():
-            new = np.zeros((self.num_envs, steps, *shape), dtype)
-            if key in old:
-                new[:, : old[key].shape[1]] = old[key]
-            if key == "record":                       # the blank step has no period
-                new[:, -1, -1] = len(self.task.period_names)
-            self._stream[key], self._flat[key] = new, new.reshape(-1, *shape)
-        if old:                                       # flat indices move with their rows
-            for state in (self._pos, self._first, self._last):
+    def _make_streams(self, steps: int) -> None:
+        """The (n, steps, width) stream, the last step of each row blank (what a sub-environment
+        being reset reports in ``info``); an old stream's steps are kept."""
+        old = getattr(self, "_stream", None)
+        new = np.zeros((self.num_envs, steps, self._width), np.float32)
+        new[:, -1, self._n_in:] = self._blank_record
+        if old is not None:
+            new[:, :old.shape[1] - 1] = old[:, :-1]
+            for state in (self._pos, self._first, self._last):        # flat indices move with their rows
                 state += self._env * (steps - self._capacity)
+        self._stream, self._flat = new, new.reshape(-1, self._width)
         self._capacity = steps
         self._row_offset = self._env * steps
-        self._blank = self._row_offset + steps - 1
 
     def _grow(self, steps: int) -> None:
-        self._make_streams({key: (v.shape[2:], v.dtype) for key, v in self._stream.items()}, steps)
+        self._make_streams(steps)
 
     def _start_trials(self, rows: np.ndarray) -> None:
         """Move the sub-environments in ``rows`` (indices) to the first step of their next trial."""
@@ -212,12 +209,21 @@ class TaskVectorEnv(VectorEnv):
         self._entry[rows] += 1
         if (self._k[rows] >= self._n_table[rows]).any():
             self._refill()
-        entry = self._entry[rows]
-        first = self._row_offset[rows] + _take(self._trial["start"], entry)
+        bounds = _take(self._tables["bounds"], self._entry[rows])
+        first = self._row_offset[rows] + bounds[:, 0]
         self._first[rows] = first
-        self._last[rows] = first + _take(self._trial["length"], entry) - 1
+        self._last[rows] = first + bounds[:, 1] - 1
         self._pos[rows] = first
         self._rule.reset_accumulator(self._acc, rows)
+
+    def _observe(self) -> np.ndarray:
+        """The observation at every sub-environment's ``_pos``. The rest of those steps' rows is
+        kept as ``_record``, which the next step reports (blank where an episode just ended)."""
+        row = np.take(self._flat, self._pos, axis=0)
+        if self._any_autoreset:
+            row[self._autoreset, self._n_in:] = self._blank_record
+        self._record = row[:, self._n_in:]
+        return np.ascontiguousarray(row[:, :self._n_in])
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
@@ -234,13 +240,11 @@ class TaskVectorEnv(VectorEnv):
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
             probe = self.task.trials(32, 0)
             # Room for the trials a row keeps plus a new chunk, at a generous mean length (rows grow
-            # when a chunk needs more): the streams are the env's memory, and a step reads one
-            # scattered row of each per sub-environment, so smaller is faster too.
-            steps = int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1
-            self._stream = {}
-            self._make_streams({"inputs": (probe.inputs.shape[2:], np.float32),
-                                "record": ((2 * probe.targets.shape[2] + 2,), np.float32)}, steps)
-            self._trial, self._table, self._params = {}, {}, {}
+            # when a chunk needs more): the stream is the env's memory, and a step reads one
+            # scattered row of it per sub-environment, so smaller is faster too.
+            self._stream = None
+            self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
+            self._tables: dict[str, np.ndarray] = {}
             self._outcome_dtypes = self._dtypes_of_outcome(probe)
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
@@ -252,20 +256,17 @@ class TaskVectorEnv(VectorEnv):
         self._n_trials = np.zeros(n, np.int64)
         self._episode_steps = np.zeros(n, np.int64)
         self._autoreset = np.zeros(n, bool)
-        return np.take(self._flat["inputs"], self._pos, axis=0), {}
+        self._any_autoreset = False
+        return self._observe(), {}
 
     def step(self, actions):
         if self._rngs is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         actions = np.asarray(actions)
         self._check_actions(actions)
-        n = self.num_envs
-        resetting = np.flatnonzero(self._autoreset) if self._any_autoreset else None
-        stepping = ~self._autoreset
-        # Sub-environments being reset this step read their row's blank step: they report nothing.
-        position = self._pos if resetting is None else np.where(self._autoreset, self._blank, self._pos)
-        record = np.take(self._flat["record"], position, axis=0)
-        reward, ended, outcome = self._score(actions, position, record, stepping)
+        n, record = self.num_envs, self._record
+        stepping = ~self._autoreset                  # sub-environments being reset report nothing
+        reward, ended, outcome = self._score(actions, record, stepping)
         info = self._step_info(stepping, ended, outcome, record)
 
         terminated = np.zeros(n, bool)
@@ -285,11 +286,11 @@ class TaskVectorEnv(VectorEnv):
         # TaskEnv does, which cannot know that a TimeLimit will truncate it) and where a
         # sub-environment was being reset.
         self._pos += 1
-        moving = ended
-        if ended.size or resetting is not None:
+        if ended.size or self._any_autoreset:
             moving = ended[~terminated[ended]]
             np.minimum(self._pos, self._last, out=self._pos)             # stays put where a trial ended
-            if resetting is not None:
+            if self._any_autoreset:
+                resetting = np.flatnonzero(self._autoreset)
                 self._n_trials[resetting] = 0
                 self._episode_steps[resetting] = 0
                 moving = np.concatenate((moving, resetting))     # disjoint: those being reset did not step
@@ -297,9 +298,9 @@ class TaskVectorEnv(VectorEnv):
                 self._start_trials(moving)
         self._autoreset = terminated | truncated
         self._any_autoreset = bool(self._autoreset.any())
-        return np.take(self._flat["inputs"], self._pos, axis=0), reward, terminated, truncated, info
+        return self._observe(), reward, terminated, truncated, info
 
-    def _score(self, actions: np.ndarray, position: np.ndarray, record: np.ndarray,
+    def _score(self, actions: np.ndarray, record: np.ndarray,
                stepping: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (n,), the sub-environments whose trial ended, their outcome fields).
 
@@ -310,26 +311,27 @@ class TaskVectorEnv(VectorEnv):
         """
         rule, n = self._rule, self.num_envs
         if rule.quiet_action is None:
-            n_out = (record.shape[1] - 2) // 2
-            res = rule.step(self._rule_table(self._entry), self._acc, position - self._first, actions,
+            n_out = self._n_out
+            res = rule.step(self._rule_table(self._entry), self._acc, self._pos - self._first, actions,
                             record[:, :n_out], record[:, n_out:2 * n_out], self.rewards, self.task.dt)
             reward = res["reward"] if stepping.all() else np.where(stepping, res["reward"], 0.0)
             ended = np.flatnonzero(res["done"] & stepping)
             return reward, ended, {key: value[ended] for key, value in res.items()}
         quiet = actions == rule.quiet_action
-        if not stepping.all():
-            quiet |= ~stepping                       # sub-environments being reset do nothing
-        ending = quiet & (position == self._last)
+        at_last = self._pos == self._last
+        if self._any_autoreset:                      # sub-environments being reset do nothing
+            quiet |= self._autoreset
+            at_last &= stepping
+        ending = np.flatnonzero(quiet & at_last)
         acting = np.flatnonzero(~quiet)
         reward = np.zeros(n)
         parts = []
-        if ending.any():
-            rows = np.flatnonzero(ending)
-            timeout = _take(self._table["timeout"], self._entry[rows])
-            reward[rows] = timeout[:, 0]
-            parts.append((rows, {key: timeout[:, j] for j, key in enumerate(self._timeout_fields)}))
+        if ending.size:
+            timeout = _take(self._tables["timeout"], self._entry[ending])
+            reward[ending] = timeout[:, 0]
+            parts.append((ending, {key: timeout[:, j] for j, key in enumerate(self._timeout_fields)}))
         if acting.size:
-            res = rule.step(self._rule_table(self._entry[acting]), None, position[acting] - self._first[acting],
+            res = rule.step(self._rule_table(self._entry[acting]), None, self._pos[acting] - self._first[acting],
                             actions[acting], None, None, self.rewards, self.task.dt)
             reward[acting] = res["reward"]
             done = res["done"]
@@ -337,7 +339,7 @@ class TaskVectorEnv(VectorEnv):
                 acting, res = acting[done], {key: value[done] for key, value in res.items()}
             parts.append((acting, res))
         if not parts:
-            return reward, acting, {}
+            return reward, ending, {}
         if len(parts) == 1:
             return reward, *parts[0]
         (a, x), (b, y) = parts
@@ -353,16 +355,14 @@ class TaskVectorEnv(VectorEnv):
 
     def _rule_table(self, entry: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's table of the trials at ``entry`` (flat indices into the per-trial tables)."""
-        packed = _take(self._table["packed"], entry)
-        return {key: packed[:, a] if shape == () else packed[:, a:b].reshape(-1, *shape)
-                for key, (a, b, shape) in self._rule_columns.items()}
+        return _unpack(_take(self._tables["rule"], entry), self._rule_columns)
 
     def _check_actions(self, actions: np.ndarray) -> None:
         space = self.single_action_space
         if isinstance(space, gym.spaces.Discrete):
             # As unsigned, a negative action is huge: one comparison checks both bounds.
             ok = actions.shape == (self.num_envs,) and actions.dtype.kind in "iu" \
-                and actions.view(actions.dtype.str.replace("i", "u")).max() < space.n
+                and actions.view(_UNSIGNED[actions.dtype.itemsize]).max() < space.n
         else:
             ok = actions.shape == (self.num_envs, *space.shape) and np.all(np.isfinite(actions)) \
                 and np.all(actions >= space.low) and np.all(actions <= space.high)
@@ -375,22 +375,22 @@ class TaskVectorEnv(VectorEnv):
         (one mask array serves every key it applies to)."""
         if self._any_autoreset and not stepping.any():
             return {}
-        n_out = (record.shape[1] - 2) // 2
+        n, n_out = self.num_envs, self._n_out
         info: dict[str, Any] = {
             "target": record[:, :n_out], "gt": record[:, -2].astype(np.int64), "mask": record[:, n_out:2 * n_out],
             "period": self._period_names[record[:, -1].astype(np.intp)],
             "_target": stepping, "_gt": stepping, "_mask": stepping, "_period": stepping}
         if ended.size:
-            at_end = np.zeros(self.num_envs, bool)
+            at_end = np.zeros(n, bool)
             at_end[ended] = True
-            entry = self._entry[ended]
             trial: dict[str, Any] = {}
-            for key, value in self._params.items():
-                trial[key] = np.zeros(self.num_envs, value.dtype)
-                trial[key][ended], trial["_" + key] = _take(value, entry), at_end
+            params = _take(self._tables["params"], self._entry[ended])
+            for key, value in _unpack(params, self._param_columns).items():
+                trial[key] = np.zeros((n, *value.shape[1:]), self._param_columns[key][3])
+                trial[key][ended], trial["_" + key] = value, at_end
             info["trial"], info["_trial"] = trial, at_end
             for key in (*self._rule.outcome_fields, "is_success"):
-                info[key] = np.zeros(self.num_envs, self._outcome_dtypes[key])
+                info[key] = np.zeros(n, self._outcome_dtypes[key])
                 info[key][ended], info["_" + key] = outcome[key], at_end
         return info
 
@@ -405,23 +405,46 @@ class TaskVectorEnv(VectorEnv):
 
     def _current_batch(self, i: int) -> TrialBatch:
         """Sub-environment ``i``'s current trial as a one-trial TrialBatch."""
-        k, first = int(self._k[i]), int(self._first[i]) - int(self._row_offset[i])
-        steps = slice(first, first + int(self._last[i] - self._first[i]) + 1)
-        record = self._stream["record"][i:i + 1, steps]
-        n_out = (record.shape[2] - 2) // 2
-        spans = self._trial["spans"][i, k]
+        k, first = int(self._k[i]), int(self._first[i] - self._row_offset[i])
+        steps = self._stream[i:i + 1, first:first + int(self._last[i] - self._first[i]) + 1]
+        n_in, n_out = self._n_in, self._n_out
+        spans = self._tables["spans"][i, k]
+        params = _unpack(self._tables["params"][i, k:k + 1], self._param_columns)
         return TrialBatch(
-            inputs=self._stream["inputs"][i:i + 1, steps], targets=record[:, :, :n_out].copy(),
-            mask=record[:, :, n_out:2 * n_out].copy(), gt=record[:, :, -2].astype(np.int64),
-            lengths=np.array([steps.stop - steps.start]),
-            params={key: v[i, k:k + 1] for key, v in self._params.items()},
+            inputs=steps[:, :, :n_in].copy(), targets=steps[:, :, n_in:n_in + n_out].copy(),
+            mask=steps[:, :, n_in + n_out:n_in + 2 * n_out].copy(), gt=steps[:, :, -2].astype(np.int64),
+            lengths=np.array([steps.shape[1]]),
+            params={key: value.astype(self._param_columns[key][3]) for key, value in params.items()},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
+
+
+#: The unsigned integer dtype of each itemsize (an action array's view for the bounds check).
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _take(table: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """Rows of an (n, capacity, ...) per-trial table at flat indices ``env * capacity + k``."""
     return np.take(table.reshape(-1, *table.shape[2:]), entry, axis=0)
 
+
+def _pack(table: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[int, int, tuple[int, ...], np.dtype]]]:
+    """Per-trial arrays (B, ...) as one (B, width) float64 array (exact for ints and bools), and
+    each one's (first column, end column, shape of a trial's value, dtype)."""
+    columns, start, parts = {}, 0, []
+    for key, value in table.items():
+        value = np.asarray(value)
+        width = int(np.prod(value.shape[1:], dtype=int))
+        columns[key] = (start, start + width, value.shape[1:], value.dtype)
+        parts.append(value.astype(np.float64).reshape(len(value), width))
+        start += width
+    return np.concatenate(parts, axis=1), columns
+
+
+def _unpack(packed: np.ndarray, columns: Mapping[str, tuple[int, int, tuple[int, ...], np.dtype]]
+            ) -> dict[str, np.ndarray]:
+    """The float64 columns of each array packed by ``_pack`` (views; shaped, not cast back)."""
+    return {key: packed[:, a] if shape == () else packed[:, a:b].reshape(-1, *shape)
+            for key, (a, b, shape, _) in columns.items()}
 
 
 def _columns(array: np.ndarray, start: int, width: int) -> np.ndarray:
