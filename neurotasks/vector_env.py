@@ -77,6 +77,7 @@ class TaskVectorEnv(VectorEnv):
         self._blank_record[-1] = len(self.task.period_names)          # no period
         self._timeout_fields = ("reward", "done", *self._rule.outcome_fields, "is_success")
         self._outcome_dtypes: dict[str, np.dtype] = {}
+        self._resetting = np.zeros(0, np.intp)     # sub-environments being reset at the next step
         self._any_autoreset = False
         # Top up a sub-environment when it has this many trials left, with others running low,
         # and build at most _max_group sub-environments' chunks in one call.
@@ -99,7 +100,7 @@ class TaskVectorEnv(VectorEnv):
     # remaining trials move to the front of its row, and its next chunk goes after them.
     def _refill(self) -> None:
         """Top up the sub-environments that are out of trials, and those running low."""
-        group = np.flatnonzero(self._n_table - self._k <= self._low_water)   # trials left, the current one included
+        group = (self._n_table - self._k <= self._low_water).nonzero()[0]   # trials left, the current one included
         for start in range(0, len(group), self._max_group):
             self._top_up(group[start:start + self._max_group])
 
@@ -149,6 +150,7 @@ class TaskVectorEnv(VectorEnv):
             value = value.reshape(g, chunk, *value.shape[1:])
             if key not in self._tables:
                 self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
+                self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
             self._tables[key][rows, cols] = value
         self._n_table[group] += chunk
         self._filled[group] += totals
@@ -209,7 +211,7 @@ class TaskVectorEnv(VectorEnv):
         self._entry[rows] += 1
         if (self._k[rows] >= self._n_table[rows]).any():
             self._refill()
-        bounds = _take(self._tables["bounds"], self._entry[rows])
+        bounds = self._flat_tables["bounds"][self._entry[rows]]
         first = self._row_offset[rows] + bounds[:, 0]
         self._first[rows] = first
         self._last[rows] = first + bounds[:, 1] - 1
@@ -221,9 +223,9 @@ class TaskVectorEnv(VectorEnv):
         kept as ``_record``, which the next step reports (blank where an episode just ended)."""
         row = np.take(self._flat, self._pos, axis=0)
         if self._any_autoreset:
-            row[self._autoreset, self._n_in:] = self._blank_record
+            row[self._resetting, self._n_in:] = self._blank_record
         self._record = row[:, self._n_in:]
-        return np.ascontiguousarray(row[:, :self._n_in])
+        return row[:, :self._n_in]                   # a view of a fresh array (a copy of its columns costs more)
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
@@ -245,6 +247,7 @@ class TaskVectorEnv(VectorEnv):
             self._stream = None
             self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
             self._tables: dict[str, np.ndarray] = {}
+            self._flat_tables: dict[str, np.ndarray] = {}
             self._outcome_dtypes = self._dtypes_of_outcome(probe)
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
@@ -256,6 +259,7 @@ class TaskVectorEnv(VectorEnv):
         self._n_trials = np.zeros(n, np.int64)
         self._episode_steps = np.zeros(n, np.int64)
         self._autoreset = np.zeros(n, bool)
+        self._resetting = np.zeros(0, np.intp)
         self._any_autoreset = False
         return self._observe(), {}
 
@@ -290,14 +294,15 @@ class TaskVectorEnv(VectorEnv):
             moving = ended[~terminated[ended]]
             np.minimum(self._pos, self._last, out=self._pos)             # stays put where a trial ended
             if self._any_autoreset:
-                resetting = np.flatnonzero(self._autoreset)
+                resetting = self._resetting
                 self._n_trials[resetting] = 0
                 self._episode_steps[resetting] = 0
                 moving = np.concatenate((moving, resetting))     # disjoint: those being reset did not step
             if moving.size:
                 self._start_trials(moving)
         self._autoreset = terminated | truncated
-        self._any_autoreset = bool(self._autoreset.any())
+        self._resetting = self._autoreset.nonzero()[0]
+        self._any_autoreset = self._resetting.size > 0
         return self._observe(), reward, terminated, truncated, info
 
     def _score(self, actions: np.ndarray, record: np.ndarray,
@@ -315,19 +320,19 @@ class TaskVectorEnv(VectorEnv):
             res = rule.step(self._rule_table(self._entry), self._acc, self._pos - self._first, actions,
                             record[:, :n_out], record[:, n_out:2 * n_out], self.rewards, self.task.dt)
             reward = res["reward"] if stepping.all() else np.where(stepping, res["reward"], 0.0)
-            ended = np.flatnonzero(res["done"] & stepping)
+            ended = (res["done"] & stepping).nonzero()[0]
             return reward, ended, {key: value[ended] for key, value in res.items()}
         quiet = actions == rule.quiet_action
         at_last = self._pos == self._last
         if self._any_autoreset:                      # sub-environments being reset do nothing
             quiet |= self._autoreset
             at_last &= stepping
-        ending = np.flatnonzero(quiet & at_last)
-        acting = np.flatnonzero(~quiet)
+        ending = (quiet & at_last).nonzero()[0]
+        acting = (~quiet).nonzero()[0]
         reward = np.zeros(n)
         parts = []
         if ending.size:
-            timeout = _take(self._tables["timeout"], self._entry[ending])
+            timeout = self._flat_tables["timeout"][self._entry[ending]]
             reward[ending] = timeout[:, 0]
             parts.append((ending, {key: timeout[:, j] for j, key in enumerate(self._timeout_fields)}))
         if acting.size:
@@ -355,7 +360,7 @@ class TaskVectorEnv(VectorEnv):
 
     def _rule_table(self, entry: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's table of the trials at ``entry`` (flat indices into the per-trial tables)."""
-        return _unpack(_take(self._tables["rule"], entry), self._rule_columns)
+        return _unpack(self._flat_tables["rule"][entry], self._rule_columns)
 
     def _check_actions(self, actions: np.ndarray) -> None:
         space = self.single_action_space
@@ -384,7 +389,7 @@ class TaskVectorEnv(VectorEnv):
             at_end = np.zeros(n, bool)
             at_end[ended] = True
             trial: dict[str, Any] = {}
-            params = _take(self._tables["params"], self._entry[ended])
+            params = self._flat_tables["params"][self._entry[ended]]
             for key, value in _unpack(params, self._param_columns).items():
                 trial[key] = np.zeros((n, *value.shape[1:]), self._param_columns[key][3])
                 trial[key][ended], trial["_" + key] = value, at_end
@@ -420,11 +425,6 @@ class TaskVectorEnv(VectorEnv):
 
 #: The unsigned integer dtype of each itemsize (an action array's view for the bounds check).
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
-def _take(table: np.ndarray, entry: np.ndarray) -> np.ndarray:
-    """Rows of an (n, capacity, ...) per-trial table at flat indices ``env * capacity + k``."""
-    return np.take(table.reshape(-1, *table.shape[2:]), entry, axis=0)
 
 
 def _pack(table: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[int, int, tuple[int, ...], np.dtype]]]:
