@@ -153,6 +153,7 @@ class TaskVectorEnv(VectorEnv):
                 self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
             self._tables[key][rows, cols] = value
         self._n_table[group] += chunk
+        self._tables["bounds"][group, self._n_table[group]] = 0      # marks the end of each row's trials
         self._filled[group] += totals
 
     def _rows_of_steps(self, batch: TrialBatch, totals: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:
@@ -209,9 +210,10 @@ class TaskVectorEnv(VectorEnv):
         """Move the sub-environments in ``rows`` (indices) to the first step of their next trial."""
         self._k[rows] += 1
         self._entry[rows] += 1
-        if (self._k[rows] >= self._n_table[rows]).any():
-            self._refill()
         bounds = self._flat_tables["bounds"][self._entry[rows]]
+        if not bounds[:, 1].all():                   # a slot past a row's last trial has length 0
+            self._refill()
+            bounds = self._flat_tables["bounds"][self._entry[rows]]
         first = self._row_offset[rows] + bounds[:, 0]
         self._first[rows] = first
         self._last[rows] = first + bounds[:, 1] - 1
@@ -246,8 +248,9 @@ class TaskVectorEnv(VectorEnv):
             # scattered row of it per sub-environment, so smaller is faster too.
             self._stream = None
             self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
-            self._tables: dict[str, np.ndarray] = {}
-            self._flat_tables: dict[str, np.ndarray] = {}
+            # "bounds" first: its zero lengths mark every slot empty, so the first trials are drawn now.
+            self._tables = {"bounds": np.zeros((n, self._table_capacity, 2), np.int64)}
+            self._flat_tables = {"bounds": self._tables["bounds"].reshape(-1, 2)}
             self._outcome_dtypes = self._dtypes_of_outcome(probe)
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
@@ -275,10 +278,15 @@ class TaskVectorEnv(VectorEnv):
 
         terminated = np.zeros(n, bool)
         truncated = np.zeros(n, bool)
+        moving = ended[:0]                           # sub-environments that start their next trial now
         if ended.size:
-            self._n_trials[ended] += 1
-            if self.trials_per_episode:
-                terminated[ended[self._n_trials[ended] >= self.trials_per_episode]] = True
+            if self.trials_per_episode == 1:         # (the default: no count to keep)
+                terminated[ended] = True
+            else:
+                self._n_trials[ended] += 1
+                if self.trials_per_episode:
+                    terminated[ended[self._n_trials[ended] >= self.trials_per_episode]] = True
+                moving = ended[~terminated[ended]]
         if self.max_episode_steps:
             # As gymnasium's TimeLimit: truncated once the step budget is spent, terminated or not.
             self._episode_steps += stepping
@@ -290,16 +298,15 @@ class TaskVectorEnv(VectorEnv):
         # TaskEnv does, which cannot know that a TimeLimit will truncate it) and where a
         # sub-environment was being reset.
         self._pos += 1
-        if ended.size or self._any_autoreset:
-            moving = ended[~terminated[ended]]
+        if ended.size:
             np.minimum(self._pos, self._last, out=self._pos)             # stays put where a trial ended
-            if self._any_autoreset:
-                resetting = self._resetting
-                self._n_trials[resetting] = 0
-                self._episode_steps[resetting] = 0
-                moving = np.concatenate((moving, resetting))     # disjoint: those being reset did not step
-            if moving.size:
-                self._start_trials(moving)
+        if self._any_autoreset:
+            resetting = self._resetting
+            self._n_trials[resetting] = 0
+            self._episode_steps[resetting] = 0
+            moving = np.concatenate((moving, resetting)) if moving.size else resetting   # disjoint
+        if moving.size:
+            self._start_trials(moving)
         self._autoreset = terminated | truncated
         self._resetting = self._autoreset.nonzero()[0]
         self._any_autoreset = self._resetting.size > 0
@@ -378,7 +385,7 @@ class TaskVectorEnv(VectorEnv):
                    record: np.ndarray) -> dict[str, Any]:
         """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks
         (one mask array serves every key it applies to)."""
-        if self._any_autoreset and not stepping.any():
+        if len(self._resetting) == self.num_envs:
             return {}
         n, n_out = self.num_envs, self._n_out
         info: dict[str, Any] = {
