@@ -76,6 +76,7 @@ class TaskVectorEnv(VectorEnv):
         self._blank_record = np.zeros(self._width - self._n_in, np.float32)
         self._blank_record[-1] = len(self.task.period_names)          # no period
         self._timeout_fields = ("reward", "done", *self._rule.outcome_fields, "is_success")
+        self._outcome_columns = [(key, j) for j, key in enumerate(self._timeout_fields) if j >= 2]   # info's
         self._outcome_dtypes: dict[str, np.dtype] = {}
         self._resetting = np.zeros(0, np.intp)     # sub-environments being reset at the next step
         self._any_autoreset = False
@@ -313,8 +314,9 @@ class TaskVectorEnv(VectorEnv):
         return self._observe(), reward, terminated, truncated, info
 
     def _score(self, actions: np.ndarray, record: np.ndarray,
-               stepping: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """(reward (n,), the sub-environments whose trial ended, their outcome fields).
+               stepping: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(reward (n,), the sub-environments whose trial ended, their ``_timeout_fields`` as a
+        float64 row each).
 
         A rule with a ``quiet_action`` is run only where another action is taken; where the quiet
         action is taken at a trial's last step, the outcome is read from the trial's ``timeout``
@@ -328,34 +330,31 @@ class TaskVectorEnv(VectorEnv):
                             record[:, :n_out], record[:, n_out:2 * n_out], self.rewards, self.task.dt)
             reward = res["reward"] if stepping.all() else np.where(stepping, res["reward"], 0.0)
             ended = (res["done"] & stepping).nonzero()[0]
-            return reward, ended, {key: value[ended] for key, value in res.items()}
+            return reward, ended, self._outcome_rows(res, ended)
         quiet = actions == rule.quiet_action
         at_last = self._pos == self._last
         if self._any_autoreset:                      # sub-environments being reset do nothing
             quiet |= self._autoreset
             at_last &= stepping
         ending = (quiet & at_last).nonzero()[0]
-        acting = (~quiet).nonzero()[0]
         reward = np.zeros(n)
-        parts = []
-        if ending.size:
-            timeout = self._flat_tables["timeout"][self._entry[ending]]
-            reward[ending] = timeout[:, 0]
-            parts.append((ending, {key: timeout[:, j] for j, key in enumerate(self._timeout_fields)}))
-        if acting.size:
-            res = rule.step(self._rule_table(self._entry[acting]), None, self._pos[acting] - self._first[acting],
-                            actions[acting], None, None, self.rewards, self.task.dt)
-            reward[acting] = res["reward"]
-            done = res["done"]
-            if not done.all():
-                acting, res = acting[done], {key: value[done] for key, value in res.items()}
-            parts.append((acting, res))
-        if not parts:
-            return reward, ending, {}
-        if len(parts) == 1:
-            return reward, *parts[0]
-        (a, x), (b, y) = parts
-        return reward, np.concatenate((a, b)), {key: np.concatenate((x[key], y[key])) for key in self._timeout_fields}
+        outcome = self._flat_tables["timeout"][self._entry[ending]]
+        reward[ending] = outcome[:, 0]
+        if quiet.all():
+            return reward, ending, outcome
+        acting = (~quiet).nonzero()[0]
+        res = rule.step(self._rule_table(self._entry[acting]), None, self._pos[acting] - self._first[acting],
+                        actions[acting], None, None, self.rewards, self.task.dt)
+        reward[acting] = res["reward"]
+        done = res["done"].nonzero()[0]
+        return reward, np.concatenate((ending, acting[done])), np.concatenate((outcome, self._outcome_rows(res, done)))
+
+    def _outcome_rows(self, res: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """``res``'s ``_timeout_fields`` at ``rows``, as a (len(rows), fields) float64 array."""
+        out = np.empty((len(rows), len(self._timeout_fields)))
+        for j, key in enumerate(self._timeout_fields):
+            out[:, j] = res[key][rows]
+        return out
 
     def _dtypes_of_outcome(self, probe: TrialBatch) -> dict[str, np.dtype]:
         """The dtype of each field the rule's ``step`` returns (as stepped on ``probe``'s first steps)."""
@@ -381,7 +380,7 @@ class TaskVectorEnv(VectorEnv):
         if not ok:
             raise ValueError(f"actions must be an array in {self.action_space}, got {actions!r}")
 
-    def _step_info(self, stepping: np.ndarray, ended: np.ndarray, outcome: dict[str, np.ndarray],
+    def _step_info(self, stepping: np.ndarray, ended: np.ndarray, outcome: np.ndarray,
                    record: np.ndarray) -> dict[str, Any]:
         """Gymnasium's vector info layout: ``info[key]`` arrays with ``info["_" + key]`` masks
         (one mask array serves every key it applies to)."""
@@ -401,9 +400,9 @@ class TaskVectorEnv(VectorEnv):
                 trial[key] = np.zeros((n, *value.shape[1:]), self._param_columns[key][3])
                 trial[key][ended], trial["_" + key] = value, at_end
             info["trial"], info["_trial"] = trial, at_end
-            for key in (*self._rule.outcome_fields, "is_success"):
+            for key, j in self._outcome_columns:
                 info[key] = np.zeros(n, self._outcome_dtypes[key])
-                info[key][ended], info["_" + key] = outcome[key], at_end
+                info[key][ended], info["_" + key] = outcome[:, j], at_end
         return info
 
     def render(self):
