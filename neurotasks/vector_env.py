@@ -76,8 +76,6 @@ class TaskVectorEnv(VectorEnv):
         self._blank_record = np.zeros(self._width - self._n_in, np.float32)
         self._blank_record[-1] = len(self.task.period_names)          # no period
         self._timeout_fields = ("reward", "done", *self._rule.outcome_fields, "is_success")
-        self._outcome_columns = [(key, j) for j, key in enumerate(self._timeout_fields) if j >= 2]   # info's
-        self._outcome_dtypes: dict[str, np.dtype] = {}
         self._resetting = np.zeros(0, np.intp)     # sub-environments being reset at the next step
         self._any_autoreset = False
         # Top up a sub-environment when it has this many trials left, with others running low,
@@ -137,15 +135,13 @@ class TaskVectorEnv(VectorEnv):
         # Per-trial tables: the new trials after the kept ones.
         starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
         rule_table = self._rule.trial_table(batch)
-        packed_rule, self._rule_columns = _pack(rule_table)
-        packed_params, self._param_columns = _pack(batch.params)
         tables = {"bounds": np.stack([starts.ravel(), batch.lengths], axis=1),
                   "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1),
-                  "rule": packed_rule, "params": packed_params}
+                  "rule": _records(rule_table), "params": _records(batch.params)}
         if self._rule.quiet_action is not None:
             res = self._rule.step(rule_table, None, batch.lengths - 1, np.full(len(batch), self._rule.quiet_action),
                                   None, None, self.rewards, self.task.dt)
-            tables["timeout"] = np.stack([np.asarray(res[key], np.float64) for key in self._timeout_fields], axis=1)
+            tables["timeout"] = self._outcome_rows(res, slice(None))
         rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
         for key, value in tables.items():
             value = value.reshape(g, chunk, *value.shape[1:])
@@ -252,7 +248,6 @@ class TaskVectorEnv(VectorEnv):
             # "bounds" first: its zero lengths mark every slot empty, so the first trials are drawn now.
             self._tables = {"bounds": np.zeros((n, self._table_capacity, 2), np.int64)}
             self._flat_tables = {"bounds": self._tables["bounds"].reshape(-1, 2)}
-            self._outcome_dtypes = self._dtypes_of_outcome(probe)
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
             self._k = np.full(n, -1, np.int64)
@@ -339,7 +334,7 @@ class TaskVectorEnv(VectorEnv):
         ending = (quiet & at_last).nonzero()[0]
         reward = np.zeros(n)
         outcome = self._flat_tables["timeout"][self._entry[ending]]
-        reward[ending] = outcome[:, 0]
+        reward[ending] = outcome["reward"]
         if quiet.all():
             return reward, ending, outcome
         acting = (~quiet).nonzero()[0]
@@ -349,24 +344,14 @@ class TaskVectorEnv(VectorEnv):
         done = res["done"].nonzero()[0]
         return reward, np.concatenate((ending, acting[done])), np.concatenate((outcome, self._outcome_rows(res, done)))
 
-    def _outcome_rows(self, res: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """``res``'s ``_timeout_fields`` at ``rows``, as a (len(rows), fields) float64 array."""
-        out = np.empty((len(rows), len(self._timeout_fields)))
-        for j, key in enumerate(self._timeout_fields):
-            out[:, j] = res[key][rows]
-        return out
-
-    def _dtypes_of_outcome(self, probe: TrialBatch) -> dict[str, np.dtype]:
-        """The dtype of each field the rule's ``step`` returns (as stepped on ``probe``'s first steps)."""
-        space, n = self.single_action_space, len(probe)
-        res = self._rule.step(self._rule.trial_table(probe), self._rule.new_accumulator(n), np.zeros(n, np.int64),
-                              np.zeros((n, *space.shape), space.dtype), probe.targets[:, 0], probe.mask[:, 0],
-                              self.rewards, self.task.dt)
-        return {key: np.asarray(value).dtype for key, value in res.items()}
+    def _outcome_rows(self, res: Mapping[str, np.ndarray], rows: np.ndarray | slice) -> np.ndarray:
+        """``res``'s ``_timeout_fields`` at ``rows``, as records."""
+        return _records({key: np.asarray(res[key])[rows] for key in self._timeout_fields})
 
     def _rule_table(self, entry: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's table of the trials at ``entry`` (flat indices into the per-trial tables)."""
-        return _unpack(self._flat_tables["rule"][entry], self._rule_columns)
+        rows = self._flat_tables["rule"][entry]
+        return {key: rows[key] for key in rows.dtype.names}
 
     def _check_actions(self, actions: np.ndarray) -> None:
         space = self.single_action_space
@@ -392,17 +377,19 @@ class TaskVectorEnv(VectorEnv):
             "period": self._period_names[record[:, -1].astype(np.intp)],
             "_target": stepping, "_gt": stepping, "_mask": stepping, "_period": stepping}
         if ended.size:
-            at_end = np.zeros(n, bool)
-            at_end[ended] = True
+            # Zero records for every sub-environment, the ended ones' outcome and params put in at
+            # once; each key is a field of them.
+            ends = np.zeros(n, outcome.dtype)
+            ends[ended] = outcome
+            at_end = ends["done"]
+            for key in self._timeout_fields[2:]:
+                info[key], info["_" + key] = ends[key], at_end
+            params = np.zeros(n, self._tables["params"].dtype)
+            params[ended] = self._flat_tables["params"][self._entry[ended]]
             trial: dict[str, Any] = {}
-            params = self._flat_tables["params"][self._entry[ended]]
-            for key, value in _unpack(params, self._param_columns).items():
-                trial[key] = np.zeros((n, *value.shape[1:]), self._param_columns[key][3])
-                trial[key][ended], trial["_" + key] = value, at_end
+            for key in params.dtype.names:
+                trial[key], trial["_" + key] = params[key], at_end
             info["trial"], info["_trial"] = trial, at_end
-            for key, j in self._outcome_columns:
-                info[key] = np.zeros(n, self._outcome_dtypes[key])
-                info[key][ended], info["_" + key] = outcome[:, j], at_end
         return info
 
     def render(self):
@@ -420,12 +407,12 @@ class TaskVectorEnv(VectorEnv):
         steps = self._stream[i:i + 1, first:first + int(self._last[i] - self._first[i]) + 1]
         n_in, n_out = self._n_in, self._n_out
         spans = self._tables["spans"][i, k]
-        params = _unpack(self._tables["params"][i, k:k + 1], self._param_columns)
+        params = self._tables["params"][i, k:k + 1]
         return TrialBatch(
             inputs=steps[:, :, :n_in].copy(), targets=steps[:, :, n_in:n_in + n_out].copy(),
             mask=steps[:, :, n_in + n_out:n_in + 2 * n_out].copy(), gt=steps[:, :, -2].astype(np.int64),
             lengths=np.array([steps.shape[1]]),
-            params={key: value.astype(self._param_columns[key][3]) for key, value in params.items()},
+            params={key: params[key].copy() for key in params.dtype.names},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
 
 
@@ -433,24 +420,14 @@ class TaskVectorEnv(VectorEnv):
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def _pack(table: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[int, int, tuple[int, ...], np.dtype]]]:
-    """Per-trial arrays (B, ...) as one (B, width) float64 array (exact for ints and bools), and
-    each one's (first column, end column, shape of a trial's value, dtype)."""
-    columns, start, parts = {}, 0, []
-    for key, value in table.items():
-        value = np.asarray(value)
-        width = int(np.prod(value.shape[1:], dtype=int))
-        columns[key] = (start, start + width, value.shape[1:], value.dtype)
-        parts.append(value.astype(np.float64).reshape(len(value), width))
-        start += width
-    return np.concatenate(parts, axis=1), columns
-
-
-def _unpack(packed: np.ndarray, columns: Mapping[str, tuple[int, int, tuple[int, ...], np.dtype]]
-            ) -> dict[str, np.ndarray]:
-    """The float64 columns of each array packed by ``_pack`` (views; shaped, not cast back)."""
-    return {key: packed[:, a] if shape == () else packed[:, a:b].reshape(-1, *shape)
-            for key, (a, b, shape, _) in columns.items()}
+def _records(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per-trial arrays (B, ...) as one (B,) record array, a field each: one index reads a trial's
+    values of them all, and each field, a view, keeps its dtype."""
+    arrays = {key: np.asarray(value) for key, value in columns.items()}
+    records = np.empty(len(next(iter(arrays.values()))), [(key, a.dtype, a.shape[1:]) for key, a in arrays.items()])
+    for key, value in arrays.items():
+        records[key] = value
+    return records
 
 
 def _columns(array: np.ndarray, start: int, width: int) -> np.ndarray:
