@@ -99,22 +99,22 @@ class TaskVectorEnv(VectorEnv):
     # remaining trials move to the front of its row, and its next chunk goes after them.
     def _refill(self) -> None:
         """Top up the sub-environments that are out of trials, and those running low."""
-        group = (self._n_table - self._k <= self._low_water).nonzero()[0]   # trials left, the current one included
+        k = self._entry - self._env * self._table_capacity               # each one's current trial
+        group = (self._n_table - k <= self._low_water).nonzero()[0]     # trials left, the current one included
         for start in range(0, len(group), self._max_group):
             self._top_up(group[start:start + self._max_group])
 
     def _top_up(self, group: np.ndarray) -> None:
         """Compact the rows of ``group`` (sub-environment indices) and append a chunk to each."""
-        k = np.minimum(self._k[group], self._n_table[group])     # first trial to keep
+        k = np.minimum(self._entry[group] - group * self._table_capacity, self._n_table[group])  # first to keep
         keep = self._n_table[group] - k
         shift = self._filled[group].copy()                # the step the first kept trial starts at
         kept = keep > 0
         if kept.any():
-            shift[kept] = self._tables["bounds"][group[kept], k[kept], 0]
+            shift[kept] = self._tables["bounds"][group[kept], k[kept], 0] - self._row_offset[group[kept]]
             self._compact(group, k, keep, shift)
         for state in (self._pos, self._first, self._last):
             state[group] -= shift
-        self._k[group] -= k
         self._entry[group] -= k
         self._filled[group] -= shift
         self._n_table[group] = keep
@@ -133,15 +133,16 @@ class TaskVectorEnv(VectorEnv):
                                          strict=True):
             self._stream[i, filled:filled + total] = steps[end - total:end]
         # Per-trial tables: the new trials after the kept ones.
-        starts = self._filled[group][:, None] + np.cumsum(lengths, axis=1) - lengths
+        firsts = (self._row_offset[group] + self._filled[group])[:, None] + np.cumsum(lengths, axis=1) - lengths
         rule_table = self._rule.trial_table(batch)
-        tables = {"bounds": np.stack([starts.ravel(), batch.lengths], axis=1),
+        params = _records(batch.params)
+        tables = {"bounds": np.stack([firsts.ravel(), firsts.ravel() + batch.lengths - 1], axis=1),
                   "spans": np.stack([batch.periods[p] for p in self.task.period_names], axis=1),
-                  "rule": _records(rule_table), "params": _records(batch.params)}
+                  "rule": _records(rule_table), "params": params}
         if self._rule.quiet_action is not None:
             res = self._rule.step(rule_table, None, batch.lengths - 1, np.full(len(batch), self._rule.quiet_action),
                                   None, None, self.rewards, self.task.dt)
-            tables["timeout"] = self._outcome_rows(res, slice(None))
+            tables["timeout"] = _end_records(self._outcome_rows(res, slice(None)), params)
         rows, cols = group[:, None], keep[:, None] + np.arange(chunk)
         for key, value in tables.items():
             value = value.reshape(g, chunk, *value.shape[1:])
@@ -150,7 +151,7 @@ class TaskVectorEnv(VectorEnv):
                 self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
             self._tables[key][rows, cols] = value
         self._n_table[group] += chunk
-        self._tables["bounds"][group, self._n_table[group]] = 0      # marks the end of each row's trials
+        self._tables["bounds"][group, self._n_table[group]] = (0, -1)   # marks the end of each row's trials
         self._filled[group] += totals
 
     def _rows_of_steps(self, batch: TrialBatch, totals: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:
@@ -180,7 +181,7 @@ class TaskVectorEnv(VectorEnv):
         src = np.minimum(k[:, None] + dest, self._table_capacity - 1)
         for value in self._tables.values():
             value[rows, dest] = value[rows, src]
-        self._tables["bounds"][rows, dest, 0] -= shift[:, None]
+        self._tables["bounds"][rows, dest] -= shift[:, None, None]
         stream = self._stream
         for i, start, end in zip(group.tolist(), shift.tolist(), self._filled[group].tolist(), strict=True):
             if start:
@@ -194,8 +195,12 @@ class TaskVectorEnv(VectorEnv):
         new[:, -1, self._n_in:] = self._blank_record
         if old is not None:
             new[:, :old.shape[1] - 1] = old[:, :-1]
-            for state in (self._pos, self._first, self._last):        # flat indices move with their rows
-                state += self._env * (steps - self._capacity)
+            moved = self._env * (steps - self._capacity)             # flat indices move with their rows
+            for state in (self._pos, self._first, self._last):
+                state += moved
+            bounds = self._tables["bounds"]
+            drawn = bounds[:, :, 1] >= 0
+            bounds[drawn] += np.broadcast_to(moved[:, None, None], bounds.shape)[drawn]
         self._stream, self._flat = new, new.reshape(-1, self._width)
         self._capacity = steps
         self._row_offset = self._env * steps
@@ -205,15 +210,14 @@ class TaskVectorEnv(VectorEnv):
 
     def _start_trials(self, rows: np.ndarray) -> None:
         """Move the sub-environments in ``rows`` (indices) to the first step of their next trial."""
-        self._k[rows] += 1
         self._entry[rows] += 1
         bounds = self._flat_tables["bounds"][self._entry[rows]]
-        if not bounds[:, 1].all():                   # a slot past a row's last trial has length 0
+        if bounds.min() < 0:                         # a slot past a row's last trial: (0, -1)
             self._refill()
             bounds = self._flat_tables["bounds"][self._entry[rows]]
-        first = self._row_offset[rows] + bounds[:, 0]
+        first = bounds[:, 0]
         self._first[rows] = first
-        self._last[rows] = first + bounds[:, 1] - 1
+        self._last[rows] = bounds[:, 1]
         self._pos[rows] = first
         self._rule.reset_accumulator(self._acc, rows)
 
@@ -245,12 +249,11 @@ class TaskVectorEnv(VectorEnv):
             # scattered row of it per sub-environment, so smaller is faster too.
             self._stream = None
             self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
-            # "bounds" first: its zero lengths mark every slot empty, so the first trials are drawn now.
-            self._tables = {"bounds": np.zeros((n, self._table_capacity, 2), np.int64)}
+            # "bounds" first: every slot empty, so the first trials are drawn now.
+            self._tables = {"bounds": np.full((n, self._table_capacity, 2), -1, np.int64)}
             self._flat_tables = {"bounds": self._tables["bounds"].reshape(-1, 2)}
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
-            self._k = np.full(n, -1, np.int64)
             self._entry = self._env * self._table_capacity - 1
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
         self._acc = self._rule.new_accumulator(n)
@@ -298,8 +301,10 @@ class TaskVectorEnv(VectorEnv):
             np.minimum(self._pos, self._last, out=self._pos)             # stays put where a trial ended
         if self._any_autoreset:
             resetting = self._resetting
-            self._n_trials[resetting] = 0
-            self._episode_steps[resetting] = 0
+            if self.trials_per_episode != 1:
+                self._n_trials[resetting] = 0
+            if self.max_episode_steps:
+                self._episode_steps[resetting] = 0
             moving = np.concatenate((moving, resetting)) if moving.size else resetting   # disjoint
         if moving.size:
             self._start_trials(moving)
@@ -325,7 +330,7 @@ class TaskVectorEnv(VectorEnv):
                             record[:, :n_out], record[:, n_out:2 * n_out], self.rewards, self.task.dt)
             reward = res["reward"] if stepping.all() else np.where(stepping, res["reward"], 0.0)
             ended = (res["done"] & stepping).nonzero()[0]
-            return reward, ended, self._outcome_rows(res, ended)
+            return reward, ended, self._ended_records(res, ended, ended)
         quiet = actions == rule.quiet_action
         at_last = self._pos == self._last
         if self._any_autoreset:                      # sub-environments being reset do nothing
@@ -334,7 +339,7 @@ class TaskVectorEnv(VectorEnv):
         ending = (quiet & at_last).nonzero()[0]
         reward = np.zeros(n)
         outcome = self._flat_tables["timeout"][self._entry[ending]]
-        reward[ending] = outcome["reward"]
+        reward[ending] = outcome["outcome"]["reward"]
         if quiet.all():
             return reward, ending, outcome
         acting = (~quiet).nonzero()[0]
@@ -342,11 +347,17 @@ class TaskVectorEnv(VectorEnv):
                         actions[acting], None, None, self.rewards, self.task.dt)
         reward[acting] = res["reward"]
         done = res["done"].nonzero()[0]
-        return reward, np.concatenate((ending, acting[done])), np.concatenate((outcome, self._outcome_rows(res, done)))
+        return reward, np.concatenate((ending, acting[done])), np.concatenate(
+            (outcome, self._ended_records(res, done, acting[done])))
 
     def _outcome_rows(self, res: Mapping[str, np.ndarray], rows: np.ndarray | slice) -> np.ndarray:
         """``res``'s ``_timeout_fields`` at ``rows``, as records."""
         return _records({key: np.asarray(res[key])[rows] for key in self._timeout_fields})
+
+    def _ended_records(self, res: Mapping[str, np.ndarray], rows: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        """The end records (outcome and params) of the trials of ``envs``, ``res`` (their rule's
+        step) at ``rows``."""
+        return _end_records(self._outcome_rows(res, rows), self._flat_tables["params"][self._entry[envs]])
 
     def _rule_table(self, entry: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's table of the trials at ``entry`` (flat indices into the per-trial tables)."""
@@ -380,12 +391,11 @@ class TaskVectorEnv(VectorEnv):
             # Zero records for every sub-environment, the ended ones' outcome and params put in at
             # once; each key is a field of them.
             ends = np.zeros(n, outcome.dtype)
-            ends[ended] = outcome
-            at_end = ends["done"]
+            _raw(ends)[ended] = _raw(outcome)           # (raw bytes: a field-by-field copy costs more)
+            results, params = ends["outcome"], ends["trial"]
+            at_end = results["done"]
             for key in self._timeout_fields[2:]:
-                info[key], info["_" + key] = ends[key], at_end
-            params = np.zeros(n, self._tables["params"].dtype)
-            params[ended] = self._flat_tables["params"][self._entry[ended]]
+                info[key], info["_" + key] = results[key], at_end
             trial: dict[str, Any] = {}
             for key in params.dtype.names:
                 trial[key], trial["_" + key] = params[key], at_end
@@ -403,7 +413,7 @@ class TaskVectorEnv(VectorEnv):
 
     def _current_batch(self, i: int) -> TrialBatch:
         """Sub-environment ``i``'s current trial as a one-trial TrialBatch."""
-        k, first = int(self._k[i]), int(self._first[i] - self._row_offset[i])
+        k, first = int(self._entry[i]) - i * self._table_capacity, int(self._first[i] - self._row_offset[i])
         steps = self._stream[i:i + 1, first:first + int(self._last[i] - self._first[i]) + 1]
         n_in, n_out = self._n_in, self._n_out
         spans = self._tables["spans"][i, k]
@@ -427,6 +437,18 @@ def _records(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     records = np.empty(len(next(iter(arrays.values()))), [(key, a.dtype, a.shape[1:]) for key, a in arrays.items()])
     for key, value in arrays.items():
         records[key] = value
+    return records
+
+
+def _raw(records: np.ndarray) -> np.ndarray:
+    """A record array's items as opaque bytes (same memory), for copies that move whole items."""
+    return records.view(np.dtype((np.void, records.dtype.itemsize)))
+
+
+def _end_records(outcome: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Records of what ``info`` reports when a trial ends: its ``outcome`` and its ``trial`` params."""
+    records = np.empty(len(outcome), [("outcome", outcome.dtype), ("trial", params.dtype)])
+    records["outcome"], records["trial"] = outcome, params
     return records
 
 
