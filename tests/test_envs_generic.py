@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import neurotasks
-from neurotasks.env import TaskEnv
+from neurotasks.env import TaskEnv, tabulate_outcomes
 from neurotasks.rules import ChoiceRule, TrackingRule
 from tests.conftest import TASK_IDS, sample_actions
 
@@ -311,3 +311,27 @@ def test_following_gt_earns_the_correct_reward(task_id):
         t += 1
     assert total == 1.0 and info["correct"] == 1.0 and info["is_success"]
     assert_same(info["trial"], trial["params"])
+
+
+def test_a_trial_ends_at_its_last_step_and_a_quiet_action_does_nothing_before(task_id):
+    """What the vector env relies on: every rule ends a trial at its last step whatever the action,
+    and a rule's ``quiet_action`` (fixate, wait) earns 0 and ends nothing before that."""
+    task = neurotasks.make_task(task_id)
+    rule, batch = task.rule, task.trials(64, rng=11)
+    env = TaskEnv(task_id)
+    rng = np.random.default_rng(0)
+    space = env.action_space
+    table, n = rule.trial_table(batch), len(batch)
+    last = batch.lengths - 1
+    for _ in range(3):
+        action = rng.integers(0, space.n, n) if isinstance(space, gym.spaces.Discrete) \
+            else np.stack([space.sample() for _ in range(n)])
+        res = rule.step(table, rule.new_accumulator(n), last, action, batch.targets[np.arange(n), last],
+                        batch.mask[np.arange(n), last], env.rewards, batch.dt)
+        assert res["done"].all()
+    if rule.quiet_action is None:
+        return
+    outcomes = tabulate_outcomes(rule, batch, env.rewards, space.n)
+    before_last = np.arange(batch.n_steps)[None, :] < last[:, None]
+    quiet = {key: value[:, :, rule.quiet_action][before_last] for key, value in outcomes.items()}
+    assert not quiet["done"].any() and np.all(quiet["reward"] == 0.0)

@@ -96,3 +96,27 @@ def test_top_ups_keep_every_stream_equal_to_its_single_env(task_id, trial_chunk)
         else:
             action = rng.uniform(space.low, space.high, (n, *space.shape)).astype(space.dtype)
         assert_same(native.step(action), sync.step(action), f"step {step}")
+
+
+def test_growing_the_stream_mid_run_changes_nothing():
+    """Flat positions and trial bounds move with their rows when the stream grows."""
+    kwargs = {"trials_per_episode": 2}
+    native = gym.make_vec("PerceptualDecision-v0", num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec("PerceptualDecision-v0", num_envs=3, vectorization_mode="sync", **kwargs)
+    assert_same(native.reset(seed=4), sync.reset(seed=4))
+    rng = np.random.default_rng(2)
+    for step in range(300):
+        if step in (50, 51, 170):
+            native.unwrapped._grow(native.unwrapped._capacity + 7 * step)
+        action = np.where(rng.random(3) < 0.9, 0, rng.integers(0, 3, 3))
+        assert_same(native.step(action), sync.step(action), f"step {step}")
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.int64])
+def test_any_integer_actions(dtype):
+    env = TaskVectorEnv(2, "PerceptualDecision-v0")
+    env.reset(seed=0)
+    env.step(np.array([0, 2], dtype))
+    if np.issubdtype(dtype, np.signedinteger):
+        with pytest.raises(ValueError, match="actions"):
+            env.step(np.array([0, -1], dtype))
