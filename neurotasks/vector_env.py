@@ -86,13 +86,14 @@ class TaskVectorEnv(VectorEnv):
 
     # ------------------------------------------------------------------ trial streams
     # Each sub-environment's trials sit end to end in its row of the (n, capacity, width) stream
-    # of steps, whose last step is blank. Per-trial tables (n, K, ...) hold each trial's start
-    # and length ("bounds"), its periods ("spans"), and, packed in one float64 row each (exact
-    # for their ints and bools) so that one index reads them, its params, its rule table and,
-    # for rules with a quiet action, the outcome of that action at its last step ("timeout").
+    # of steps, whose last step is blank. Per-trial tables (n, K, ...) hold each trial's first
+    # and last steps as flat stream indices ("bounds"; (0, -1) marks the slot after a row's last
+    # trial), its periods ("spans"), and, as records so that one index reads all of a trial's
+    # values, its params, its rule table and, for rules with a quiet action, what that action
+    # brings at its last step ("timeout": the outcome and the params ``info`` reports).
     # A sub-environment's state is a few flat indices into these: ``_pos``, the step its agent
     # acts on next; ``_first`` and ``_last``, its trial's first and last steps; ``_entry``, its
-    # trial's row of the tables.
+    # trial's row of the tables (sub-environment i's rows start at i K).
     #
     # When a sub-environment runs out of trials, every sub-environment with at most
     # ``_low_water`` trials left is topped up with it, in one ``task.drafts_from`` build: its
