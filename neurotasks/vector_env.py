@@ -150,7 +150,7 @@ class TaskVectorEnv(VectorEnv):
             if key not in self._tables:
                 self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
                 self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
-            self._tables[key][rows, cols] = value
+            _raw(self._tables[key])[rows, cols] = _raw(value)
         self._n_table[group] += chunk
         self._tables["bounds"][group, self._n_table[group]] = (0, -1)   # marks the end of each row's trials
         self._filled[group] += totals
@@ -159,7 +159,7 @@ class TaskVectorEnv(VectorEnv):
         """The real steps of a drafted batch, in order, as stream rows (N, width): one take per
         field (many times faster than a boolean index), the input noise added where they lie
         end to end (each generator's in one block), the inputs clipped."""
-        real = np.flatnonzero((np.arange(batch.n_steps)[None, :] < batch.lengths[:, None]).ravel())
+        real = _real_steps(batch.lengths, batch.n_steps)
         n_in, n_out = self._n_in, self._n_out
         inputs = np.take(batch.inputs.reshape(-1, n_in), real, axis=0)
         if self.task.input_noise:
@@ -181,7 +181,8 @@ class TaskVectorEnv(VectorEnv):
         dest = np.arange(int(keep.max()))
         src = np.minimum(k[:, None] + dest, self._table_capacity - 1)
         for value in self._tables.values():
-            value[rows, dest] = value[rows, src]
+            raw = _raw(value)
+            raw[rows, dest] = raw[rows, src]
         self._tables["bounds"][rows, dest] -= shift[:, None, None]
         stream = self._stream
         for i, start, end in zip(group.tolist(), shift.tolist(), self._filled[group].tolist(), strict=True):
@@ -441,9 +442,20 @@ def _records(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     return records
 
 
-def _raw(records: np.ndarray) -> np.ndarray:
-    """A record array's items as opaque bytes (same memory), for copies that move whole items."""
-    return records.view(np.dtype((np.void, records.dtype.itemsize)))
+def _raw(array: np.ndarray) -> np.ndarray:
+    """A record array's items as opaque bytes (same memory), for copies that move whole items
+    (several times faster than numpy's field-by-field copy of records); other arrays as they are."""
+    return array.view(np.dtype((np.void, array.dtype.itemsize))) if array.dtype.names else array
+
+
+def _real_steps(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+    """Flat indices of the real steps of trials padded to ``n_steps``, in order (from one
+    ``np.repeat`` in 32-bit ints where they fit, several times faster than a mask's nonzero)."""
+    starts = np.cumsum(lengths) - lengths
+    kind = np.int32 if len(lengths) * n_steps < 2**31 else np.intp
+    real = np.repeat((np.arange(len(lengths)) * n_steps - starts).astype(kind), lengths)
+    real += np.arange(len(real), dtype=kind)
+    return real.astype(np.intp, copy=False)
 
 
 def _end_records(outcome: np.ndarray, params: np.ndarray) -> np.ndarray:
