@@ -20,6 +20,7 @@ episode ends resets that sub-environment, ignores its action and returns reward 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -150,8 +151,7 @@ class TaskVectorEnv(VectorEnv):
             if key not in self._tables:
                 self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
                 self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
-                self._raw_tables[key] = _raw(self._tables[key])
-            self._raw_tables[key][rows, cols] = _raw(value)
+            _raw(self._tables[key])[rows, cols] = _raw(value)
         self._n_table[group] += chunk
         self._tables["bounds"][group, self._n_table[group]] = (0, -1)   # marks the end of each row's trials
         self._filled[group] += totals
@@ -181,7 +181,8 @@ class TaskVectorEnv(VectorEnv):
         rows = group[:, None]
         dest = np.arange(int(keep.max()))
         src = np.minimum(k[:, None] + dest, self._table_capacity - 1)
-        for raw in self._raw_tables.values():
+        for table in self._tables.values():
+            raw = _raw(table)
             raw[rows, dest] = raw[rows, src]
         self._tables["bounds"][rows, dest] -= shift[:, None, None]
         stream = self._stream
@@ -254,7 +255,6 @@ class TaskVectorEnv(VectorEnv):
             # "bounds" first: every slot empty, so the first trials are drawn now.
             self._tables = {"bounds": np.full((n, self._table_capacity, 2), -1, np.int64)}
             self._flat_tables = {"bounds": self._tables["bounds"].reshape(-1, 2)}
-            self._raw_tables = {"bounds": self._tables["bounds"]}
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
             self._entry = self._env * self._table_capacity - 1
@@ -365,8 +365,8 @@ class TaskVectorEnv(VectorEnv):
     def _rows(self, key: str, entry: np.ndarray) -> np.ndarray:
         """Rows of per-trial table ``key`` at flat indices ``entry``, read as raw bytes (for
         records, several times faster than numpy's field-by-field take)."""
-        table = self._tables[key]
-        return self._raw_tables[key].reshape(-1, *table.shape[2:])[entry].view(table.dtype)
+        table = self._flat_tables[key]
+        return _raw(table)[entry].view(table.dtype)
 
     def _rule_table(self, entry: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's table of the trials at ``entry`` (flat indices into the per-trial tables)."""
@@ -400,8 +400,7 @@ class TaskVectorEnv(VectorEnv):
             # Zero records for every sub-environment, the ended ones' outcome and params put in at
             # once; each key is a field of them.
             ends = np.zeros(n, outcome.dtype)
-            raw = _RAW.get(outcome.dtype) or _RAW.setdefault(outcome.dtype, _raw(outcome).dtype)
-            ends.view(raw)[ended] = outcome.view(raw)   # (raw bytes: a field-by-field copy costs more)
+            _raw(ends)[ended] = _raw(outcome)           # (raw bytes: a field-by-field copy costs more)
             results, params = ends["outcome"], ends["trial"]
             at_end = results["done"]
             for key in self._timeout_fields[2:]:
@@ -450,14 +449,16 @@ def _records(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     return records
 
 
-#: The raw-bytes dtype of each record dtype seen (making one costs about a microsecond).
-_RAW: dict[np.dtype, np.dtype] = {}
-
-
 def _raw(array: np.ndarray) -> np.ndarray:
     """A record array's items as opaque bytes (same memory), for copies that move whole items
     (several times faster than numpy's field-by-field copy of records); other arrays as they are."""
-    return array.view(np.dtype((np.void, array.dtype.itemsize))) if array.dtype.names else array
+    return array.view(_opaque(array.dtype)) if array.dtype.names else array
+
+
+@functools.cache
+def _opaque(dtype: np.dtype) -> np.dtype:
+    """The raw-bytes dtype of a record dtype (remembered: making one costs about a microsecond)."""
+    return np.dtype((np.void, dtype.itemsize))
 
 
 def _real_steps(lengths: np.ndarray, n_steps: int) -> np.ndarray:
