@@ -537,7 +537,7 @@ def _clear_padding(arrays: Sequence[np.ndarray], lengths: np.ndarray) -> None:
     for array in arrays:
         n, n_steps, width = array.shape
         if width not in masks:
-            masks[width] = (np.arange(n_steps * width)[None, :] < (lengths * width)[:, None]).astype(array.dtype)
+            masks[width] = _leading(lengths * width, n_steps * width).astype(array.dtype)
         rows = array.reshape(n, n_steps * width)
         np.multiply(rows, masks[width], out=rows)
 
