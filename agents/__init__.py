@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from agents.extras import missing_extra
+
 #: public name -> module that defines it
 _EXPORTS = {
     "EIRNN": "agents.models.eirnn",
@@ -31,7 +33,13 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'agents' has no attribute {name!r}")
-    module = importlib.import_module(_EXPORTS[name])
+    try:
+        module = importlib.import_module(_EXPORTS[name])
+    except ModuleNotFoundError as err:
+        message = missing_extra(err)
+        if message is None:
+            raise
+        raise ModuleNotFoundError(f"agents.{name}: {message}", name=err.name) from err
     value = module if name == "masks" else getattr(module, name)
     globals()[name] = value          # later look-ups skip this function
     return value

@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from agents.extras import missing_extra
+
 #: command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("agents.commands.list_tasks", "list every task with a one-line description and its tags"),
@@ -37,7 +39,14 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
+    try:
+        parser = build_parser(argv)
+    except ModuleNotFoundError as err:   # a command module that needs an extra at import time
+        message = missing_extra(err)
+        if message is None:
+            raise
+        print(f"neurotasks: error: {message}", file=sys.stderr)
+        return 2
     args, extra = parser.parse_known_args(argv)
     module = importlib.import_module(COMMANDS[args.command][0])
     if extra and not getattr(module, "ACCEPTS_EXTRA", False):
@@ -45,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extra = extra
     try:
         return int(module.run(args) or 0)
+    except ModuleNotFoundError as err:   # a light install (no `agents` extra) running a command that needs it
+        message = missing_extra(err)
+        if message is None:
+            raise
+        print(f"neurotasks {args.command}: error: {message}", file=sys.stderr)
+        return 2
     except BrokenPipeError:             # e.g. `neurotasks list | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
