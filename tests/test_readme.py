@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import neurotasks
 from agents.commands.list_tasks import markdown_table
@@ -48,3 +53,18 @@ def test_quickstart_runs():
     block = re.search(r"```python\n(.*?)```", README, re.S)
     assert block
     exec(compile(block.group(1), "README.md", "exec"), {})
+
+
+@pytest.mark.slow
+def test_main_job_reproduces_the_readme_training_figures(tmp_path):
+    """The README's trials and updates to criterion for the main job are what the code gives today."""
+    row = re.search(r"criterion met after ([\d,]+) trials, ([\d,]+) updates", README)
+    assert row, "README's main-job row must state 'criterion met after N trials, M updates'"
+    trials, updates = (int(x.replace(",", "")) for x in row.groups())
+    done = subprocess.run([sys.executable, "-m", "agents.cli", "train", "PerceptualDecision-v0", "--out",
+                           str(tmp_path / "run"), "--no-figures", "--quiet"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["trials_to_criterion"], metrics["updates_to_criterion"]) == (trials, updates), \
+        "update the README's main-job figures (and say why they changed)"
