@@ -4,6 +4,9 @@ The environment draws trials from its own ``np_random`` in chunks of ``trial_chu
 ``task.trials`` call each, so resets cost almost nothing) and steps through them row by row.
 Rewards and outcomes come from the task's response rule, the same vectorised code the native
 vector environment and ``task.evaluate(actions=...)`` run, so all three always agree.
+
+A copy (``copy.deepcopy``, ``pickle``) continues exactly as the original: the per-trial views
+into the environment's chunk of trials are not copied but made again from the copied chunk.
 """
 
 from __future__ import annotations
@@ -82,25 +85,57 @@ def check_env_options(task: Task, trials_per_episode: int | None, rewards: Mappi
     return table
 
 
+#: Seeds are ints in [0, SEED_LIMIT): NumPy's SeedSequence mixes a seed into a pool of 128 bits,
+#: so a larger seed cannot make a generator that a smaller one does not.
+SEED_LIMIT = 2**128
+
+
+def check_seed(seed: Any, name: str = "seed") -> int | None:
+    """``seed`` (a Python or NumPy int in [0, 2**128), or None) as a Python int (or None).
+
+    Gymnasium's own rule (a non-negative Python int), widened to NumPy integers and narrowed to
+    what a generator can use: bools, negatives, seeds of 2**128 or more and non-integers are
+    refused, naming ``name``.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, np.ndarray) and seed.ndim == 0:
+        seed = seed[()]                              # a 0-d array: its scalar
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an int (Python or NumPy) or None, got {type(seed).__name__} {seed!r}")
+    value = int(seed)
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"{name} must be in [0, 2**128), got {value}")
+    return value
+
+
 def check_action(space: spaces.Space, action: Any) -> Any:
-    """``action`` as an int (Discrete) or a float32 array (Box); ValueError if it is not in ``space``."""
+    """``action`` as an int (Discrete) or a float32 array (Box); ValueError if it is not in ``space``
+    (a bool, or an array of them, is not an action: ``True`` would otherwise pass for 1)."""
+    raw = None
     if isinstance(space, spaces.Discrete):
         try:
-            index = operator.index(action)          # int, numpy integer, 0-d integer array
+            # int, numpy integer, 0-d integer array (numpy bools and bool arrays raise TypeError)
+            index = None if isinstance(action, bool) else operator.index(action)
         except TypeError:
             index = None
         if index is not None and 0 <= index < space.n:
             return index
     else:
         try:
-            array = np.asarray(action, dtype=space.dtype)
-        except (TypeError, ValueError):
-            array = None
+            raw = np.asarray(action)
+        except (TypeError, ValueError):             # ragged nested sequences, objects refusing conversion
+            pass
+        # Numbers only: bools, strings, objects and complex numbers are refused, not converted.
+        array = raw.astype(space.dtype, copy=False) if raw is not None and raw.dtype.kind in "iuf" else None
         # Within the (finite) bounds: NaN and infinities fail the comparisons. One expression
         # instead of Box.contains, which costs as much as the rest of a step.
         if array is not None and array.shape == space.shape \
                 and bool(((array >= space.low) & (array <= space.high)).all()):
             return array
+    if isinstance(action, (bool, np.bool_)) or getattr(action, "dtype", None) == np.bool_ or (
+            raw is not None and raw.dtype == np.bool_):
+        raise ValueError(f"action {action!r} is a bool, not an action of {space} (use ints or floats)")
     raise ValueError(f"action {action!r} is outside the action space {space}")
 
 
@@ -164,6 +199,7 @@ class TaskEnv(gym.Env):
 
     # ------------------------------------------------------------------ trials
     def _next_trial(self) -> None:
+        """Move to the next trial of the chunk, drawing a new chunk when this one is used up."""
         if self._batch is None or self._k + 1 >= len(self._batch):
             batch = self._batch = self.task.trials(self.trial_chunk, self.np_random)
             self._table = self._rule.trial_table(batch)
@@ -176,6 +212,12 @@ class TaskEnv(gym.Env):
             self._k = 0
         else:
             self._k += 1
+        self._load_trial()
+        self._acc = self._rule.new_accumulator(1)
+        self._t = 0
+
+    def _load_trial(self) -> None:
+        """The current trial's per-step values, as lists of views into the chunk (made again in a copy)."""
         k = self._k
         length = self._length = int(self._batch.lengths[k])
         # Per-step values as Python lists, made once per trial so a step is a few look-ups.
@@ -190,8 +232,21 @@ class TaskEnv(gym.Env):
         self._mask_rows = list(mask[k, :length])
         self._gt_list = self._batch.gt[k, :length].tolist()
         self._period_list = self._period_of_step[k, :length].tolist()
-        self._acc = self._rule.new_accumulator(1)
-        self._t = 0
+
+    #: What ``_load_trial`` makes from the chunk: left out of a copy's state and made again.
+    _PER_TRIAL = ("_reward_at", "_done_at", "_row", "_obs_rows", "_target_rows", "_mask_rows", "_gt_list",
+                  "_period_list")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in self._PER_TRIAL:
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._batch is not None:
+            self._load_trial()
 
     @property
     def trial(self) -> dict[str, Any]:
@@ -202,6 +257,7 @@ class TaskEnv(gym.Env):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        seed = check_seed(seed)
         super().reset(seed=seed)
         if seed is not None:
             self._batch = None  # a new seed starts a new stream of trials

@@ -16,6 +16,10 @@ and its generator's calls.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after an
 episode ends resets that sub-environment, ignores its action and returns reward 0.
+
+A copy (``copy.deepcopy``, ``pickle``) continues exactly as the original: the flat views of the
+stream and of the per-trial tables are not copied (a copy of a view is a separate array, which
+the copy's refills would never write) but made again from the copied arrays.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from neurotasks.batch import TrialBatch
-from neurotasks.env import RENDER_MODES, check_env_options, default_trial_chunk, make_spaces, resolve_task
+from neurotasks.env import (
+    RENDER_MODES,
+    SEED_LIMIT,
+    check_env_options,
+    check_seed,
+    default_trial_chunk,
+    make_spaces,
+    resolve_task,
+)
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
 
@@ -150,7 +162,7 @@ class TaskVectorEnv(VectorEnv):
             value = value.reshape(g, chunk, *value.shape[1:])
             if key not in self._tables:
                 self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
-                self._flat_tables[key] = self._tables[key].reshape(-1, *value.shape[2:])   # rows at env K + k
+                self._link_views()
             _raw(self._tables[key])[rows, cols] = _raw(value)
         self._n_table[group] += chunk
         self._tables["bounds"][group, self._n_table[group]] = (0, -1)   # marks the end of each row's trials
@@ -204,9 +216,30 @@ class TaskVectorEnv(VectorEnv):
             bounds = self._tables["bounds"]
             drawn = bounds[:, :, 1] >= 0
             bounds[drawn] += np.broadcast_to(moved[:, None, None], bounds.shape)[drawn]
-        self._stream, self._flat = new, new.reshape(-1, self._width)
+        self._stream = new
         self._capacity = steps
         self._row_offset = self._env * steps
+        self._link_views()
+
+    # ------------------------------------------------------------------ copies
+    def _link_views(self) -> None:
+        """The flat views: ``_flat``, the stream as (n S, width) rows, and ``_flat_tables``, each
+        per-trial table as rows at flat index env K + k. They must be views (refills write the
+        arrays they view), so they are made, never copied."""
+        if getattr(self, "_stream", None) is not None:
+            self._flat = self._stream.reshape(-1, self._width)
+        if hasattr(self, "_tables"):
+            self._flat_tables = {key: table.reshape(-1, *table.shape[2:]) for key, table in self._tables.items()}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_flat", None)
+        state.pop("_flat_tables", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._link_views()
 
     def _grow(self, steps: int) -> None:
         self._make_streams(steps)
@@ -235,14 +268,7 @@ class TaskVectorEnv(VectorEnv):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
-        if seed is None and self._rngs is not None:
-            seeds: list[int | None] | None = None
-        elif seed is None or isinstance(seed, (int, np.integer)):
-            seeds = [None if seed is None else int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"seed must be an int or a list of {self.num_envs} seeds, got {len(seeds)}")
+        seeds = self._check_seeds(seed)
         n = self.num_envs
         if seeds is not None:  # new generators: start new streams of trials
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
@@ -254,7 +280,7 @@ class TaskVectorEnv(VectorEnv):
             self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
             # "bounds" first: every slot empty, so the first trials are drawn now.
             self._tables = {"bounds": np.full((n, self._table_capacity, 2), -1, np.int64)}
-            self._flat_tables = {"bounds": self._tables["bounds"].reshape(-1, 2)}
+            self._link_views()
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
             self._entry = self._env * self._table_capacity - 1
@@ -267,6 +293,31 @@ class TaskVectorEnv(VectorEnv):
         self._resetting = np.zeros(0, np.intp)
         self._any_autoreset = False
         return self._observe(), {}
+
+    def _check_seeds(self, seed: Any) -> list[int | None] | None:
+        """Each sub-environment's seed (None: fresh entropy), or None to continue the streams.
+
+        ``seed`` is None, an int s (sub-environment i gets s + i, all below 2**128), or a
+        sequence of ``num_envs`` ints or Nones, each checked as ``TaskEnv.reset`` checks one.
+        """
+        n = self.num_envs
+        if seed is None:
+            return None if self._rngs is not None else [None] * n
+        if isinstance(seed, np.ndarray) and seed.ndim == 0:
+            seed = seed[()]                          # a 0-d array: its scalar
+        if isinstance(seed, (bool, str, bytes)) or not isinstance(seed, (int, np.integer, Sequence, np.ndarray)):
+            raise TypeError(f"seed must be an int, a sequence of {n} ints (or Nones) or None, "
+                            f"got {type(seed).__name__} {seed!r}")
+        if not isinstance(seed, (Sequence, np.ndarray)):
+            first = check_seed(seed)
+            if first + n > SEED_LIMIT:
+                raise ValueError(f"seed must be below 2**128 - {n - 1} with {n} sub-environments (they get "
+                                 f"seed, seed + 1, ...), got {first}")
+            return [first + i for i in range(n)]
+        seeds = list(seed)
+        if len(seeds) != n:
+            raise ValueError(f"seed must be an int or a list of {n} seeds, got {len(seeds)}")
+        return [check_seed(s, f"seed[{i}]") for i, s in enumerate(seeds)]
 
     def step(self, actions):
         if self._rngs is None:
@@ -379,11 +430,12 @@ class TaskVectorEnv(VectorEnv):
             # As unsigned, a negative action is huge: one comparison checks both bounds.
             ok = actions.shape == (self.num_envs,) and actions.dtype.kind in "iu" \
                 and actions.view(_UNSIGNED[actions.dtype.itemsize]).max() < space.n
-        else:
-            ok = actions.shape == (self.num_envs, *space.shape) and np.all(np.isfinite(actions)) \
-                and np.all(actions >= space.low) and np.all(actions <= space.high)
+        else:                                        # numbers only: bool arrays are not actions
+            ok = actions.shape == (self.num_envs, *space.shape) and actions.dtype.kind in "iuf" \
+                and np.all(np.isfinite(actions)) and np.all(actions >= space.low) and np.all(actions <= space.high)
         if not ok:
-            raise ValueError(f"actions must be an array in {self.action_space}, got {actions!r}")
+            kind = " (bools are not actions: use ints or floats)" if actions.dtype == np.bool_ else ""
+            raise ValueError(f"actions must be an array in {self.action_space}{kind}, got {actions!r}")
 
     def _step_info(self, stepping: np.ndarray, ended: np.ndarray, outcome: np.ndarray,
                    record: np.ndarray) -> dict[str, Any]:

@@ -42,6 +42,40 @@ def test_seed_lists_and_continuing_streams():
         a.reset(seed=[1, 2])
 
 
+def test_numpy_seeds_and_seed_arrays():
+    reference = TaskVectorEnv(3, "PerceptualDecision-v0").reset(seed=5)
+    for seed in (np.int64(5), np.uint16(5), np.array(5), np.arange(5, 8), [np.int64(5), 6, np.uint8(7)], (5, 6, 7)):
+        assert_same(TaskVectorEnv(3, "PerceptualDecision-v0").reset(seed=seed), reference)
+    env = TaskVectorEnv(3, "PerceptualDecision-v0")
+    env.reset(seed=2**128 - 3)                   # the last sub-environment gets 2**128 - 1
+    env.reset(seed=[None, 1, None])              # None: fresh entropy for that sub-environment
+
+
+@pytest.mark.parametrize(("seed", "error", "match"), [
+    (True, TypeError, "seed must be an int"), (np.True_, TypeError, "seed must be an int"),
+    (2.0, TypeError, "seed must be an int"), ("123", TypeError, "seed must be an int"),
+    ({1, 2, 3}, TypeError, "seed must be an int"), (-1, ValueError, r"seed must be in"),
+    (2**128 - 2, ValueError, r"seed must be below 2\*\*128 - 2"), ([1, True, 2], TypeError, r"seed\[1\]"),
+    ([1, 2, -3], ValueError, r"seed\[2\]"), ([1, 2, 2**128], ValueError, r"seed\[2\]"),
+    ([1, 2, 3.0], TypeError, r"seed\[2\]"), ([1, 2], ValueError, "list of 3 seeds")])
+def test_bad_seeds_are_refused(seed, error, match):
+    env = TaskVectorEnv(3, "PerceptualDecision-v0")
+    with pytest.raises(error, match=match):
+        env.reset(seed=seed)
+
+
+def test_bool_actions_are_refused():
+    env = TaskVectorEnv(2, "PerceptualDecision-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions .*bools are not actions"):
+        env.step(np.array([True, False]))
+    box = TaskVectorEnv(2, "DelayedReach-v0")
+    box.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions .*bools are not actions"):
+        box.step(np.zeros((2, *box.single_action_space.shape), bool))
+    box.step(np.zeros((2, *box.single_action_space.shape), np.float32))
+
+
 def test_truncation_by_max_episode_steps():
     env = gym.make_vec("PerceptualDecision-v0", num_envs=2, trials_per_episode=None, max_episode_steps=30)
     env.reset(seed=0)
