@@ -17,12 +17,14 @@ place), so a seeded generator gives the same noise every time for the same ``n``
 
 ``add_normals`` draws from many generators at once (the vector environment's hundreds of small
 draws): each generator's blocks of raw words are drawn with one call each, and the transform
-runs once over all of them, giving exactly each generator's ``standard_normal``.
+runs once over all of them, giving exactly each generator's ``standard_normal``; its work arrays
+can be kept by the caller from one draw to the next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -90,10 +92,18 @@ def _box_muller(rng: np.random.Generator, k: int, cos_out: np.ndarray, sin_out: 
         np.multiply(np.sin(angle[:m]), radius[:m], out=sin_out)
 
 
+def _new_array(name: str, shape: int | tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """A fresh array: the work arrays of ``add_normals`` when its caller keeps none."""
+    return np.empty(shape, dtype)
+
+
 def add_normals(rngs: Sequence[np.random.Generator], counts: Sequence[int], out: np.ndarray,
-                scale: float = 1.0) -> None:
+                scale: float = 1.0, work: Callable[..., np.ndarray] = _new_array) -> None:
     """Add N(0, scale²) samples to ``out`` (flat, C-contiguous float32, ``sum(counts)`` long):
-    ``counts[i]`` from ``rngs[i]``, in order, each exactly ``standard_normal(rngs[i], counts[i])``."""
+    ``counts[i]`` from ``rngs[i]``, in order, each exactly ``standard_normal(rngs[i], counts[i])``.
+
+    ``work(name, shape, dtype)`` gives the transform's three work arrays (half of ``out`` long
+    each); a caller that draws again and again passes kept ones (``vector_env.WorkArrays``)."""
     if len(rngs) == 1:
         standard_normal(rngs[0], int(counts[0]), out=out, scale=scale, add=True)
         return
@@ -116,14 +126,16 @@ def add_normals(rngs: Sequence[np.random.Generator], counts: Sequence[int], out:
         start += n
     if not blocks:
         return
-    radius = np.concatenate(radius_bits)
-    radius >>= 8
-    radius = radius.astype(np.float32)
-    angle = np.concatenate(angle_bits)
-    angle >>= 8
-    angle = angle.astype(np.float32)
+    pairs = sum(k for _, k, _ in blocks)
+    bits = work("normal_bits", pairs, np.uint32)
+    radius, angle = work("normal_radius", pairs), work("normal_angle", pairs)
+    for words, uniform in ((radius_bits, radius), (angle_bits, angle)):
+        np.concatenate(words, out=bits)
+        bits >>= 8                                 # 24 bits: exact in float32
+        uniform[...] = bits
     _polar(radius, angle, scale)
-    cos = np.cos(angle)
+    cos = bits.view(np.float32)                    # the bits are spent: their memory holds the cosines
+    np.cos(angle, out=cos)
     cos *= radius
     np.sin(angle, out=angle)
     angle *= radius

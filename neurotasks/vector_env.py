@@ -25,6 +25,7 @@ the copy's refills would never write) but made again from the copied arrays.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ from neurotasks.env import (
     make_spaces,
     resolve_task,
 )
+from neurotasks.noise import add_normals
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
 
@@ -96,6 +98,7 @@ class TaskVectorEnv(VectorEnv):
         self._low_water = max(1, self.trial_chunk // 4)
         self._table_capacity = self.trial_chunk + self._low_water + 1
         self._max_group = max(1, 4096 // self.trial_chunk)
+        self._work = WorkArrays()                  # a refill's large arrays, reused by the next one
 
     # ------------------------------------------------------------------ trial streams
     # Each sub-environment's trials sit end to end in its row of the (n, capacity, width) stream
@@ -171,18 +174,26 @@ class TaskVectorEnv(VectorEnv):
     def _rows_of_steps(self, batch: TrialBatch, totals: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:
         """The real steps of a drafted batch, in order, as stream rows (N, width): one take per
         field (many times faster than a boolean index), the input noise added where they lie
-        end to end (each generator's in one block), the inputs clipped."""
-        real = _real_steps(batch.lengths, batch.n_steps)
-        n_in, n_out = self._n_in, self._n_out
-        inputs = np.take(batch.inputs.reshape(-1, n_in), real, axis=0)
-        if self.task.input_noise:
-            self.task.add_input_noise(inputs, totals, rngs)
+        end to end (each generator's in one block), the inputs clipped.
+
+        Every array of (N, ...) here is a work array kept for the next refill (a view of it is
+        returned), so refill after refill reuses the same memory instead of faulting fresh
+        pages in."""
+        work = self._work
+        real = _real_steps(batch.lengths, batch.n_steps, work)
+        n, n_in, n_out = len(real), self._n_in, self._n_out
+        # mode="clip": the indices are in range, and numpy would otherwise buffer ``out``
+        inputs = np.take(batch.inputs.reshape(-1, n_in), real, axis=0, out=work("inputs", (n, n_in)), mode="clip")
+        if self.task.input_noise:                    # as Task.add_input_noise, with work arrays
+            add_normals(rngs, totals * n_in, inputs.reshape(-1), self.task.input_noise_sd, work=work)
         np.clip(inputs, *self.task.observation_range, out=inputs)
-        steps = np.empty((len(real), self._width), np.float32)
+        steps = work("steps", (n, self._width))
         _columns(steps, 0, n_in)[...] = _columns(inputs, 0, n_in)
+        taken = work("taken", (n, n_out))
         for column, values in ((n_in, batch.targets), (n_in + n_out, batch.mask)):
-            _columns(steps, column, n_out)[...] = _columns(np.take(values.reshape(-1, n_out), real, axis=0), 0, n_out)
-        steps[:, -2] = np.take(batch.gt.reshape(-1), real)
+            np.take(values.reshape(-1, n_out), real, axis=0, out=taken, mode="clip")
+            _columns(steps, column, n_out)[...] = _columns(taken, 0, n_out)
+        steps[:, -2] = np.take(batch.gt.reshape(-1), real, out=work("gt", n, np.int64), mode="clip")
         spans = np.stack([batch.periods[p] for p in self.task.period_names], axis=1)       # (B, P, 2)
         labels = np.tile(np.arange(spans.shape[1], dtype=np.float32), len(batch))
         steps[:, -1] = np.repeat(labels, (spans[:, :, 1] - spans[:, :, 0]).ravel())       # periods tile each trial
@@ -233,12 +244,13 @@ class TaskVectorEnv(VectorEnv):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_flat", None)
-        state.pop("_flat_tables", None)
+        for key in ("_flat", "_flat_tables", "_work"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._work = WorkArrays()
         self._link_views()
 
     def _grow(self, steps: int) -> None:
@@ -513,14 +525,42 @@ def _opaque(dtype: np.dtype) -> np.dtype:
     return np.dtype((np.void, dtype.itemsize))
 
 
-def _real_steps(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+def _real_steps(lengths: np.ndarray, n_steps: int, work: WorkArrays) -> np.ndarray:
     """Flat indices of the real steps of trials padded to ``n_steps``, in order (from one
-    ``np.repeat`` in 32-bit ints where they fit, several times faster than a mask's nonzero)."""
+    ``np.repeat``, several times faster than a mask's nonzero)."""
     starts = np.cumsum(lengths) - lengths
-    kind = np.int32 if len(lengths) * n_steps < 2**31 else np.intp
-    real = np.repeat((np.arange(len(lengths)) * n_steps - starts).astype(kind), lengths)
-    real += np.arange(len(real), dtype=kind)
-    return real.astype(np.intp, copy=False)
+    real = np.repeat(np.arange(len(lengths)) * n_steps - starts, lengths)
+    real += work.arange(len(real))
+    return real
+
+
+class WorkArrays:
+    """Work arrays kept from one call to the next: ``work(name, shape, dtype)`` is a view of the
+    array kept under ``name``, grown (by at least a quarter) when it is too small.
+
+    Large arrays made and freed call after call are given back to the system by glibc's default
+    allocator and fault fresh pages in on the next call; arrays kept here are not. Their
+    contents are undefined between calls. Not part of a copy's state: a copy makes its own.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._arange = np.arange(0, dtype=np.intp)
+
+    def __call__(self, name: str, shape: int | tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        size, dtype = math.prod(shape), np.dtype(dtype)
+        kept = self._arrays.get(name)
+        if kept is None or kept.dtype != dtype or kept.size < size:
+            grown = 0 if kept is None or kept.dtype != dtype else kept.size + kept.size // 4
+            kept = self._arrays[name] = np.empty(max(size, grown), dtype)
+        return kept[:size].reshape(shape)
+
+    def arange(self, n: int) -> np.ndarray:
+        """``np.arange(n)`` (intp) as a view of a kept one: do not write to it."""
+        if self._arange.size < n:
+            self._arange = np.arange(max(n, self._arange.size + self._arange.size // 4), dtype=np.intp)
+        return self._arange[:n]
 
 
 def _end_records(outcome: np.ndarray, params: np.ndarray) -> np.ndarray:

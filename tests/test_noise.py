@@ -62,3 +62,20 @@ def test_many_generators_at_once_draw_each_ones_own_samples(counts):
         standard_normal(np.random.default_rng(s), n, out=alone[start:start + n], scale=0.3, add=True)
         start += n
     np.testing.assert_array_equal(out, alone)
+
+
+def test_kept_work_arrays_give_the_same_samples_and_are_reused():
+    """``add_normals`` with a caller's kept work arrays (dirty from an earlier draw) draws exactly
+    what it draws with fresh ones, and the arrays are the same memory from one draw to the next."""
+    from neurotasks.vector_env import WorkArrays
+
+    work = WorkArrays()
+    counts = [5000, 7000, 3]
+    addresses = []
+    for seed in range(3):
+        out, fresh = np.zeros(sum(counts), np.float32), np.zeros(sum(counts), np.float32)
+        add_normals([np.random.default_rng(seed + i) for i in range(3)], counts, out, 0.5, work=work)
+        add_normals([np.random.default_rng(seed + i) for i in range(3)], counts, fresh, 0.5)
+        np.testing.assert_array_equal(out, fresh)
+        addresses.append(work("normal_radius", 1).ctypes.data)
+    assert len(set(addresses)) == 1

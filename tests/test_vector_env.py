@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
-from neurotasks.vector_env import TaskVectorEnv
+from neurotasks.vector_env import TaskVectorEnv, WorkArrays
 from tests.test_envs_generic import assert_same
 
 
@@ -154,3 +154,35 @@ def test_any_integer_actions(dtype):
     if np.issubdtype(dtype, np.signedinteger):
         with pytest.raises(ValueError, match="actions"):
             env.step(np.array([0, -1], dtype))
+
+
+def test_work_arrays_are_kept_grown_and_typed():
+    work = WorkArrays()
+    a = work("x", (10, 3))
+    assert a.shape == (10, 3) and a.dtype == np.float32
+    b = work("x", (4, 2))                               # smaller: a view of the same memory
+    assert b.shape == (4, 2) and np.shares_memory(a, b)
+    c = work("x", (11, 3))                              # larger: grown by at least a quarter
+    assert c.shape == (11, 3) and not np.shares_memory(a, c)
+    assert work("x", 37).base is c.base                 # 37 <= 1.25 * 30 elements: no new array
+    d = work("x", 5, np.int64)                          # another dtype: a new array
+    assert d.dtype == np.int64 and d.shape == (5,)
+    np.testing.assert_array_equal(work.arange(6), np.arange(6))
+    assert work.arange(3).base is work.arange(6).base
+
+
+def test_refills_reuse_the_same_work_arrays():
+    """Refill after refill builds its rows of steps in the same kept arrays (no fresh memory),
+    once they have grown to the largest refill."""
+    env = TaskVectorEnv(64, "PerceptualDecision-v0", trial_chunk=4)
+    env.reset(seed=0)
+    zeros = np.zeros(64, np.int64)
+    for _ in range(500):                             # many refills: the arrays reach their size
+        env.step(zeros)
+    kept = {name: array.ctypes.data for name, array in env._work._arrays.items()}
+    assert {"steps", "inputs", "taken", "gt", "normal_radius"} <= set(kept)
+    draws = env._rngs[0].bit_generator.state
+    for _ in range(300):
+        env.step(zeros)
+    assert env._rngs[0].bit_generator.state != draws    # there were refills
+    assert {name: array.ctypes.data for name, array in env._work._arrays.items()} == kept
