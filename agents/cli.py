@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot-task": ("agents.commands.plot_task", "draw one trial of a task (inputs, targets, mask, periods) to PNG"),
     "train": ("agents.commands.train", "train an E/I RNN on a task; writes a run folder"),
     "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
+    "convert": ("agents.commands.convert", "convert a run folder's old pickle checkpoint.pt to checkpoint.safetensors"),
     "bench": ("agents.commands.bench", "measure trial generation and environment speed"),
 }
 

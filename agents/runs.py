@@ -1,16 +1,22 @@
 """Run folders: everything a training run leaves behind, and reading it back.
 
     runs/PerceptualDecision-v0-20260101-120000/
-        config.json        task id and kwargs, model config, trainer settings, preset, seed, versions
-        model.safetensors  the trained (best / criterion-meeting) weights
-        checkpoint.pt      current model, optimizer and RNG states, history: for resuming
-        history.csv        one row per validation
-        metrics.json       final performance, criterion, trials/updates/seconds to criterion
-        figures/           PNGs
+        config.json              task id and kwargs, model config, trainer settings, preset, seed, versions
+        model.safetensors        the trained (criterion-meeting / best) weights
+        checkpoint.safetensors   for resuming: current and best weights, optimizer moments, torch generator
+                                 states (tensors); counters, optimizer scalars, NumPy RNG states, history,
+                                 stop reason (JSON in the file's metadata)
+        history.csv              one row per validation
+        metrics.json             final performance, criterion, trials/updates/seconds to criterion
+        run.lock                 the pid of the process writing the folder (an flock; see agents.run_lock)
+        figures/                 PNGs
+        evaluation/              what `neurotasks evaluate` wrote
 
-Every write goes to a temporary file in the same folder and is moved into place with
-``os.replace``, so a run killed at any moment leaves either the old or the new file, never half
-of one.
+Nothing is ever unpickled: every file read back is safetensors, JSON or CSV, so a folder received
+from someone else cannot run code. Every write goes to a temporary file in the same folder, fsynced,
+and is moved into place with ``os.replace``, so a run killed at any moment leaves either the old or
+the new file, never half of one; a process that opens the folder for writing takes its lock and
+removes the temporary files a killed one left behind.
 """
 
 from __future__ import annotations
@@ -19,18 +25,43 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.atomic import write_atomic, write_json_atomic, write_text_atomic
+from agents.atomic import refuse_symlink, remove_leftovers, write_bytes_atomic, write_json_atomic, write_text_atomic
+from agents.run_lock import RunLock
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = "checkpoint.safetensors"
+#: the pickle-based checkpoint of earlier versions: never loaded, only converted (`neurotasks convert`)
+LEGACY_CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 FIGURES = "figures"
+EVALUATION = "evaluation"
+
+
+def open_for_writing(path: str | os.PathLike) -> RunLock:
+    """Lock the run folder ``path`` (created if missing) for this process and remove the temporary files a
+    killed writer left in it; release the returned lock (or use it in a ``with``) when done."""
+    path = Path(path)
+    lock = RunLock(path).acquire()
+    try:
+        remove_leftovers([path, path / FIGURES, path / EVALUATION])
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def subfolder(run_path: str | os.PathLike, name: str) -> Path:
+    """``run_path/name`` (created if missing), refused if it is a symbolic link: writing into a run folder
+    must not write somewhere else."""
+    path = refuse_symlink(Path(run_path) / name)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def write_history_atomic(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
@@ -54,10 +85,10 @@ def _csv_value(value: Any) -> Any:
 
 def save_weights(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """A model's state dict to a safetensors file, atomically."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-    write_atomic(path, lambda tmp: save_file(tensors, tmp))
+    tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in state.items()}
+    write_bytes_atomic(path, save(tensors))
 
 
 def save_model(run_path: str | os.PathLike, model: Any, extra_config: dict[str, Any] | None = None) -> None:
@@ -117,10 +148,8 @@ class RunDir:
 
     @property
     def figures_dir(self) -> Path:
-        """Where figures go (created on demand)."""
-        path = self.path / FIGURES
-        path.mkdir(exist_ok=True)
-        return path
+        """Where figures go (created on demand; refused if it is a symbolic link)."""
+        return subfolder(self.path, FIGURES)
 
     def task(self):
         """The neurotasks Task the run trained on (same id and kwargs)."""
@@ -130,7 +159,7 @@ class RunDir:
         return neurotasks.make_task(task["id"], **task.get("kwargs", {}))
 
     def model(self, device: str = "cpu"):
-        """The trained EIRNN, in eval mode."""
+        """The trained EIRNN, in eval mode; ValueError if its weights are not all finite."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -142,6 +171,10 @@ class RunDir:
             state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as err:
             raise ValueError(f"{path} is corrupt ({err})") from None
+        bad = non_finite_entries(state)
+        if bad:
+            raise ValueError(f"{path} holds non-finite weights (NaN or infinity) in {', '.join(bad)}: the network "
+                             "diverged or the file was altered; it cannot be evaluated")
         try:
             model.load_state_dict(state)
         except RuntimeError as err:
@@ -157,6 +190,14 @@ class RunDir:
         except (csv.Error, UnicodeDecodeError) as err:
             raise ValueError(f"{path} is corrupt ({err})") from None
         return [{k: _number(v) for k, v in row.items()} for row in rows]
+
+
+def non_finite_entries(state: Mapping[str, Any]) -> list[str]:
+    """Names of the floating-point tensors of ``state`` holding a NaN or an infinity."""
+    import torch
+
+    return [name for name, value in state.items()
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())]
 
 
 def _number(text: str | None) -> Any:

@@ -96,3 +96,50 @@ def test_evaluate_errors_are_one_line_with_exit_code_2(run_dir, tmp_path, capsys
     (corrupt / "config.json").write_text("{not json")
     assert _cli(str(corrupt)) == 2
     assert "cannot load run folder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- a run folder from someone else
+def test_non_finite_weights_are_refused_with_exit_code_2(run_dir, capsys):
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(run_dir / "model.safetensors"))
+    weights["w_rec"][2, 3] = float("nan")
+    save_file(weights, str(run_dir / "model.safetensors"))
+    assert _cli(str(run_dir), "--trials", "10") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "non-finite weights" in err and "w_rec" in err
+    assert not (run_dir / "evaluation").exists()
+
+
+@pytest.mark.parametrize("link", ["evaluation", "evaluation/trials.csv"])
+def test_a_symbolic_link_in_the_run_folder_is_not_written_through(run_dir, tmp_path, capsys, link):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "trials.csv").write_text("mine\n")
+    if link == "evaluation":
+        (run_dir / "evaluation").symlink_to(target, target_is_directory=True)
+    else:
+        (run_dir / "evaluation").mkdir()
+        (run_dir / link).symlink_to(target / "trials.csv")
+    assert _cli(str(run_dir), "--trials", "10") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "symbolic link" in err and str(run_dir / link) in err
+    assert [p.name for p in target.iterdir()] == ["trials.csv"] and (target / "trials.csv").read_text() == "mine\n"
+    assert _cli(str(run_dir), "--trials", "10", "--out", str(run_dir / link)) == 2
+
+
+def test_writing_the_run_folder_takes_its_lock(run_dir, tmp_path, capsys):
+    import os
+
+    from agents.run_lock import RunLock
+
+    with RunLock(run_dir):
+        assert _cli(str(run_dir), "--trials", "10") == 1
+        assert f"{run_dir} is in use by process {os.getpid()}" in capsys.readouterr().err
+        assert _cli(str(run_dir), "--trials", "10", "--out", str(tmp_path / "elsewhere.csv")) == 0, \
+            "a table written elsewhere needs no lock on the run"
+    (run_dir / "evaluation").mkdir()
+    leftover = run_dir / "evaluation" / ".trials.csv.k1x9.tmp"
+    leftover.write_text("half")
+    assert _cli(str(run_dir), "--trials", "10") == 0
+    assert not leftover.exists(), "a killed evaluation's temporary file is removed"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -10,7 +12,8 @@ import torch
 
 import agents
 import neurotasks
-from agents import runs
+from agents import atomic, runs
+from agents.atomic import WriteError
 from agents.models import masks
 from agents.models.eirnn import EIRNN
 from agents.runs import RunDir
@@ -110,16 +113,86 @@ def test_weights_of_another_model_are_refused(run_path):
         agents.load(path)
 
 
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO, errno.EROFS, errno.EACCES])
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, code):
     target = tmp_path / "file.json"
     runs.write_json_atomic(target, {"a": 1})
 
     def broken(tmp):
         with open(tmp, "w") as f:
             f.write('{"a": ')
-        raise OSError("disk full")
+        raise OSError(code, os.strerror(code))
 
-    with pytest.raises(OSError, match="disk full"):
-        runs.write_atomic(target, broken)
+    with pytest.raises(WriteError, match=f"cannot write {target}: {os.strerror(code)}") as caught:
+        atomic.write_atomic(target, broken)
+    assert caught.value.errno == code and isinstance(caught.value, OSError)
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["file.json"], "the temporary file is removed"
+
+
+def test_a_failing_byte_write_removes_its_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "model.safetensors"
+    runs.save_weights(target, EIRNN(3, 2, n_units=5).state_dict())
+    before = target.read_bytes()
+
+    def half_then_full(fd, data):
+        os.write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic, "_write_all", half_then_full)
+    with pytest.raises(WriteError, match="No space left on device"):
+        runs.save_weights(target, EIRNN(3, 2, n_units=5, seed=1).state_dict())
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
+
+
+def test_writes_are_fsynced_before_the_rename(tmp_path, monkeypatch):
+    synced, renamed = [], []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                          real_fsync(fd)))
+    monkeypatch.setattr(atomic.os, "replace", lambda a, b: (renamed.append((str(a), len(synced))), real_replace(a, b)))
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to name the fsynced descriptors")
+    atomic.write_text_atomic(tmp_path / "a.txt", "hello")
+    (tmp, synced_before), = renamed
+    assert synced[:synced_before] == [tmp], "the temporary file is fsynced, then renamed"
+    assert synced[synced_before:] == [str(tmp_path)], "then its folder"
+
+
+def test_a_symbolic_link_is_never_written_through(tmp_path):
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}")
+    link = tmp_path / "run" / "metrics.json"
+    link.parent.mkdir()
+    link.symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="symbolic link"):
+        runs.write_json_atomic(link, {"a": 1})
+    assert elsewhere.read_text() == "{}" and link.is_symlink()
+    (link.parent / "figures").symlink_to(tmp_path)
+    with pytest.raises(ValueError, match="symbolic link"):
+        _ = RunDir(link.parent).figures_dir
+
+
+def test_leftover_temporary_files_are_removed_when_a_folder_is_opened_for_writing(tmp_path):
+    (tmp_path / "figures").mkdir()
+    leftovers = [tmp_path / ".checkpoint.safetensors.k2j3.tmp", tmp_path / "figures" / ".psychometric.png.x1.tmp"]
+    kept = [tmp_path / "notes.tmp", tmp_path / "history.csv"]
+    for path in leftovers + kept:
+        path.write_text("x")
+    lock = runs.open_for_writing(tmp_path)
+    try:
+        assert not any(p.exists() for p in leftovers) and all(p.exists() for p in kept)
+    finally:
+        lock.release()
+
+
+def test_non_finite_weights_are_refused(run_path):
+    path, model = run_path
+    state = model.state_dict()
+    state["w_rec"] = state["w_rec"].clone()
+    state["w_rec"][0, 1] = float("nan")
+    state["b_out"] = torch.full_like(state["b_out"], float("inf"))
+    runs.save_weights(path / runs.WEIGHTS, state)
+    with pytest.raises(ValueError, match=r"model\.safetensors holds non-finite weights .* in b_out, w_rec"):
+        agents.load(path)

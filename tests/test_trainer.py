@@ -190,9 +190,10 @@ def test_a_short_run_writes_a_complete_folder(tmp_path):
     assert metrics["criterion_met"] is False and metrics["stopped"] == "max_trials"
     assert metrics["trials_to_criterion"] is None and {"percent_correct", "loss"} <= set(metrics["final"])
     assert metrics["best"]["trials"] in (0, 64, 128)
-    for name in ("model.safetensors", "checkpoint.pt"):
+    for name in ("model.safetensors", "checkpoint.safetensors", "run.lock"):
         assert (run.path / name).is_file()
-    assert not list(run.path.glob("*.tmp")), "no temporary files left"
+    assert not (run.path / "checkpoint.pt").exists(), "no pickle is written"
+    assert not list(run.path.glob(".*.tmp")), "no temporary files left"
     model = run.model()
     assert not model.training and model.n_units == 16
 
@@ -254,8 +255,8 @@ def test_errors_of_train(tmp_path):
 
 def test_corrupt_checkpoint_is_reported(tmp_path):
     run = tiny_train(tmp_path, max_trials=16)
-    (run.path / "checkpoint.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match=r"checkpoint\.pt"):
+    (run.path / "checkpoint.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"checkpoint\.safetensors is corrupt"):
         tiny_train(tmp_path, max_trials=32)
 
 

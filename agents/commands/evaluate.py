@@ -8,6 +8,11 @@ chronometric function (``chronometric.png``).
 
 Any task argument can be overridden for the test, e.g. ``stimulus_duration=1500`` or
 ``coherences=[0,3.2,6.4,12.8,25.6,51.2]`` (values are Python literals; bare words are strings).
+
+Writing inside the run folder (the default ``RUN_DIR/evaluation/``) takes the run's lock, as
+training does, and refuses a symbolic link on the way (``evaluation/`` or a file). A network
+whose weights are not all finite is refused. Exit codes: 0 done, 2 bad arguments or run folder,
+1 the folder is in use by another process or a write failed (disk full...).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.atomic import write_text_atomic
+from agents.atomic import SymlinkRefusedError, refuse_symlink, write_text_atomic
 from agents.commands.assignments import parse_assignments
 
 #: key=value task arguments arrive through ``args.extra`` (see agents/cli.py).
@@ -58,11 +63,33 @@ def parse_overrides(extra: Sequence[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agents.run_lock import RunLockedError
+
     try:
         return _run(args)
-    except UsageError as error:
+    except (UsageError, SymlinkRefusedError) as error:
         print(f"neurotasks evaluate: error: {error}", file=sys.stderr)
         return 2
+    except (RunLockedError, OSError) as error:  # another writer; disk full, read-only folder...: no traceback
+        print(f"neurotasks evaluate: error: {error}", file=sys.stderr)
+        return 1
+
+
+def output_path(out: str | None, run_dir: str | os.PathLike) -> tuple[Path, bool]:
+    """Where the CSV goes, and whether that is inside the run folder (then no folder on the way may be a
+    symbolic link: the run folder may come from someone else)."""
+    from agents.runs import EVALUATION
+
+    root = Path(os.path.abspath(run_dir))
+    path = Path(os.path.abspath(out)) if out else root / EVALUATION / "trials.csv"
+    try:
+        inside = path.relative_to(root)
+    except ValueError:
+        return path, False
+    folder = root
+    for part in inside.parts[:-1]:
+        folder = refuse_symlink(folder / part)
+    return path, True
 
 
 def _load(run_dir: str) -> tuple[Any, Any]:
@@ -101,20 +128,27 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"the network has {weights['W_in'].shape[1]} inputs and {weights['W_out'].shape[0]} "
                          f"outputs but {task_id} with these arguments has {n_in} and {n_out}")
 
+    from agents.runs import open_for_writing
     from agents.simulation import simulate
 
-    batch = task.trials(args.trials, np.random.default_rng(args.seed))
-    outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
-    evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
-    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation" / "trials.csv"
-    write_trials_csv(out, batch.params, evaluation)
+    out, inside = output_path(args.out, args.run_dir)
+    lock = open_for_writing(args.run_dir) if inside else None
+    try:
+        batch = task.trials(args.trials, np.random.default_rng(args.seed))
+        outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
+        evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
+        write_trials_csv(out, batch.params, evaluation)
+        shown = Path(args.out) if args.out else Path(args.run_dir) / out.parent.name / out.name
 
-    print(f"{task_id} {task!r}" if overrides else task_id)
-    print(f"{args.trials} trials ({'no noise' if args.no_noise else 'with noise'}, seed {args.seed}) -> {out}")
-    for name, value in task.score(batch, evaluation).items():
-        print(f"  {name}: {value:.4g}")
-    for line in behaviour_report(task, batch, evaluation, out.parent):
-        print(line)
+        print(f"{task_id} {task!r}" if overrides else task_id)
+        print(f"{args.trials} trials ({'no noise' if args.no_noise else 'with noise'}, seed {args.seed}) -> {shown}")
+        for name, value in task.score(batch, evaluation).items():
+            print(f"  {name}: {value:.4g}")
+        for line in behaviour_report(task, batch, evaluation, out.parent):
+            print(line)
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

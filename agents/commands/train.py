@@ -6,6 +6,9 @@
 
 ``key=value`` pairs are task arguments; values are read as JSON (numbers, lists, true/false,
 strings in quotes) or, failing that, as plain strings.
+
+Exit codes: 0 done, 2 bad arguments or an unreadable run folder, 1 the folder is in use by another
+process or a write failed (disk full...: the folder keeps its last complete checkpoint), 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no line per validation")
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, code: int = 2) -> int:
     print(f"neurotasks train: error: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             return _fail(f"--device {args.device}: CUDA is not available on this machine")
+    from agents.run_lock import RunLockedError
     from agents.training.presets import PRESETS
     from agents.training.trainer import train
 
@@ -67,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except ValueError as err:
         return _fail(str(err))
+    except RunLockedError as err:
+        return _fail(str(err), 1)
+    except OSError as err:              # disk full, I/O error, read-only or forbidden folder: no traceback
+        return _fail(f"{err}; the run folder keeps its last complete checkpoint: fix this and run the same "
+                     "command again to resume", 1)
     metrics = run_dir.metrics
     final = metrics.get("final") or {}
     perf = ", ".join(f"{k} {v:.4g}" for k, v in final.items() if isinstance(v, (int, float)))
@@ -78,4 +87,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"run folder: {run_dir.path}")
     print(status)
     print(f"final validation: {perf}")
+    if metrics.get("final_validation_note"):
+        print(f"warning: {metrics['final_validation_note']}")
     return 0

@@ -6,10 +6,14 @@
 
 Every update draws fresh trials from ``task.trials``; every ``validation_every`` trials the noisy
 network is scored on the task's condition grid (``task.grid_trials``), a row goes to history.csv
-and a checkpoint (model, optimizer, RNG states, history) is written, atomically. Training stops
-when ``task.criterion.met`` holds for the validation history, or at ``max_trials`` /
-``max_minutes``. Starting the same command again on the same folder resumes from the last
-checkpoint. The saved model is the one that met the criterion, else the best one seen.
+and a checkpoint (model, optimizer, RNG states, history) is written, atomically, as one
+safetensors file (:mod:`agents.checkpoint`; nothing is ever unpickled). Training stops when
+``task.criterion.met`` holds for the validation history, or at ``max_trials`` / ``max_minutes``.
+Starting the same command again on the same folder resumes from the last checkpoint, exactly: the
+checkpoint written at the validation that met the criterion records that stop, so a run killed
+while it finishes (final model, metrics, figures) finishes with that model and trains no further.
+The saved model is the one that met the criterion, else the best one seen. The folder is locked
+(:mod:`agents.run_lock`) while a process writes it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 
 import neurotasks
+from agents import checkpoint as checkpoint_file
 from agents import runs
 from agents.atomic import json_safe
 from agents.models import masks as masks_lib
@@ -45,7 +50,17 @@ from neurotasks.task import Task
 MODEL_KEYS = ("n_units", "excitatory_fraction", "tau", "sigma_rec", "nonlinearity", "rho")
 #: Gradient norms above this count as divergence (pycog's safeguard).
 MAX_GRAD_NORM = 1e10
-CHECKPOINT_VERSION = 1
+#: 1: checkpoint.pt (pickle, no longer read; `neurotasks convert` turns it into 2); 2: checkpoint.safetensors
+CHECKPOINT_VERSION = 2
+#: entries of a checkpoint's state and their types
+CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "model": dict, "optimizer": dict, "generator": torch.Tensor, "val_generator": torch.Tensor,
+    "train_rng": dict, "val_rng": dict, "updates": int, "trials": int, "wall_s": (int, float), "history": list,
+    "best": (dict, type(None)), "reached": (dict, type(None)), "next_validation": int, "bad_total": int,
+    "train_losses": list, "omegas": list, "stopped": (str, type(None)), "figures_updates": (int, type(None)),
+}
+#: the stop reason after which a run never trains again
+CRITERION = "criterion"
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -260,6 +275,66 @@ def _seed_int(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence([int(seed), stream]).generate_state(1)[0])
 
 
+def legacy_checkpoint_message(run_path: Path) -> str:
+    """What to do with a run folder whose checkpoint is the old pickle file."""
+    return (f"{run_path / runs.LEGACY_CHECKPOINT} is a checkpoint in the old pickle format, which neurotasks no "
+            "longer loads (unpickling a file can run arbitrary code); convert it with "
+            f"`neurotasks convert {run_path}` (it reads the file with torch.load(weights_only=True), which cannot "
+            "run code) and run this command again")
+
+
+def check_checkpoint_state(state: Mapping[str, Any], path: Path, model_state: Mapping[str, torch.Tensor]) -> None:
+    """CheckpointError naming ``path`` unless ``state`` has every entry, of the right type, and weights of the
+    model's names and shapes, all finite."""
+    def corrupt(why: str) -> checkpoint_file.CheckpointError:
+        return checkpoint_file.CheckpointError(f"{path} is corrupt ({why})")
+
+    missing = [k for k in CHECKPOINT_FIELDS if k not in state]
+    if missing:
+        raise corrupt(f"no {', '.join(missing)}")
+    for key, kind in CHECKPOINT_FIELDS.items():
+        value = state[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise corrupt(f"{key} is a {type(value).__name__}")
+    weights = {"model": state["model"]}
+    if state["best"] is not None:
+        if not isinstance(state["best"].get("state"), dict):
+            raise corrupt("best has no weights")
+        weights["best"] = state["best"]["state"]
+    for name, sd in weights.items():
+        if set(sd) != set(model_state) or any(not isinstance(sd[k], torch.Tensor) or sd[k].shape != v.shape
+                                                  or sd[k].dtype != v.dtype for k, v in model_state.items()):
+            raise corrupt(f"its {name} weights do not match the network in {runs.CONFIG}")
+        bad = runs.non_finite_entries(sd)
+        if bad:
+            raise corrupt(f"its {name} weights hold NaN or infinity in {', '.join(bad)}")
+    for key in ("generator", "val_generator"):
+        if state[key].dtype != torch.uint8 or state[key].dim() != 1:
+            raise corrupt(f"{key} is not a generator state")
+    if any(not isinstance(row, dict) for row in state["history"]):
+        raise corrupt("history rows are not JSON objects")
+
+
+def final_verdict(criterion: Criterion, final_scores: Mapping[str, float], met_in_training: bool) -> dict[str, Any]:
+    """The criterion met in training (over a window of validations) beside the final fresh validation's score
+    against the same threshold, and a note when the two disagree."""
+    value = final_scores.get(criterion.metric)
+    meets = None
+    if value is not None and math.isfinite(value):
+        meets = Criterion(criterion.metric, criterion.op, criterion.threshold).met([value])
+    note = None
+    if meets is not None and meets != met_in_training:
+        score = f"{criterion.metric} {value:.4g} (threshold {criterion.op} {criterion.threshold:g})"
+        if met_in_training:
+            note = (f"the criterion ({criterion}) was met in training, but the final validation on fresh trials "
+                    f"does not meet its threshold: {score}")
+        else:
+            note = (f"the criterion ({criterion}) was not met in training, although the final validation on fresh "
+                    f"trials meets its threshold: {score}")
+    return {"criterion_met_in_training": bool(met_in_training), "final_validation_meets_criterion": meets,
+            "final_validation_note": note}
+
+
 class Prefetcher:
     """Draws the next batch of trials and its recurrent noise on a second thread while the current update runs.
 
@@ -335,6 +410,10 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
         self.reached: dict[str, Any] | None = None
+        #: "criterion" once the criterion is met (recorded in the checkpoint before finish() starts)
+        self.stopped: str | None = None
+        #: ``updates`` of the model whose figures were drawn last (None: never)
+        self.figures_updates: int | None = None
         self.next_validation = 0
         self._train_losses: list[float] = []
         self._prefetch: Prefetcher | None = None
@@ -361,6 +440,8 @@ class Trainer:
             if (self.out / runs.CHECKPOINT).is_file():
                 self._load_checkpoint()
                 return True
+            if (self.out / runs.LEGACY_CHECKPOINT).exists():
+                raise ValueError(legacy_checkpoint_message(self.out))
             return False
         self.out.mkdir(parents=True, exist_ok=True)
         runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions(),
@@ -369,38 +450,42 @@ class Trainer:
 
     def _load_checkpoint(self) -> None:
         path = self.out / runs.CHECKPOINT
+        ckpt = checkpoint_file.load(path, CHECKPOINT_VERSION, self.device)
+        check_checkpoint_state(ckpt, path, self.model.state_dict())
         try:
-            ckpt = torch.load(path, map_location=self.device, weights_only=False)
-        except Exception as err:  # any failure to unpickle means a corrupt file
-            raise ValueError(f"{path} is corrupt ({type(err).__name__}: {err})") from None
-        if not isinstance(ckpt, dict) or ckpt.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"{path} is corrupt or from another version")
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        self.generator.set_state(ckpt["generator"].cpu())
-        self.val_generator.set_state(ckpt["val_generator"].cpu())
-        self.train_rng.bit_generator.state = ckpt["train_rng"]
-        self.val_rng.bit_generator.state = ckpt["val_rng"]
-        self.updates, self.trials, self.wall_s = ckpt["updates"], ckpt["trials"], ckpt["wall_s"]
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.generator.set_state(ckpt["generator"].cpu())
+            self.val_generator.set_state(ckpt["val_generator"].cpu())
+            self.train_rng.bit_generator.state = ckpt["train_rng"]
+            self.val_rng.bit_generator.state = ckpt["val_rng"]
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as err:
+            raise checkpoint_file.CheckpointError(f"{path} is corrupt ({type(err).__name__}: {err})") from None
+        self.updates, self.trials, self.wall_s = ckpt["updates"], ckpt["trials"], float(ckpt["wall_s"])
         self.history, self.best, self.reached = ckpt["history"], ckpt["best"], ckpt["reached"]
         self.next_validation = ckpt["next_validation"]
-        self.step.bad_total = ckpt.get("bad_total", 0)
+        self.step.bad_total = ckpt["bad_total"]
         self._train_losses, self._omegas = list(ckpt["train_losses"]), list(ckpt["omegas"])
+        self.stopped, self.figures_updates = ckpt["stopped"], ckpt["figures_updates"]
 
-    def _save_checkpoint(self) -> None:
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything a resumed run needs to continue exactly: tensors, numbers, lists, dicts and strings only."""
         if self._prefetch is not None:                  # the states before the batch not yet trained on
             train_rng, generator = self._prefetch.states()
         else:
             train_rng, generator = self.train_rng.bit_generator.state, self.generator.get_state()
-        ckpt = {
-            "version": CHECKPOINT_VERSION, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+        return {
+            "model": dict(self.model.state_dict()), "optimizer": self.optimizer.state_dict(),
             "generator": generator, "val_generator": self.val_generator.get_state(),
             "train_rng": train_rng, "val_rng": self.val_rng.bit_generator.state,
             "updates": self.updates, "trials": self.trials, "wall_s": self.wall_s, "history": self.history,
             "best": self.best, "reached": self.reached, "next_validation": self.next_validation,
             "bad_total": self.step.bad_total, "train_losses": list(self._train_losses), "omegas": list(self._omegas),
+            "stopped": self.stopped, "figures_updates": self.figures_updates,
         }
-        runs.write_atomic(self.out / runs.CHECKPOINT, lambda tmp: torch.save(ckpt, tmp))
+
+    def _save_checkpoint(self) -> None:
+        checkpoint_file.save(self.out / runs.CHECKPOINT, self.checkpoint_state(), CHECKPOINT_VERSION)
         runs.write_history_atomic(self.out / runs.HISTORY, self.history)
 
     def _save_weights(self, state: Mapping[str, torch.Tensor]) -> None:
@@ -441,7 +526,7 @@ class Trainer:
         value = scores.get(self.criterion.metric, float("nan"))
         if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
             self.best = {"value": value, "updates": self.updates, "trials": self.trials, "wall_s": wall,
-                         "state": copy.deepcopy(self.model.state_dict())}
+                         "state": {k: v.clone() for k, v in self.model.state_dict().items()}}
             self._save_weights(self.best["state"])
         metric_history = [r.get(self.criterion.metric, float("nan")) for r in self.history]
         if self.reached is None and self.criterion.met(metric_history):
@@ -456,6 +541,9 @@ class Trainer:
         """Train until the criterion, a cap or divergence. Returns why it stopped."""
         from tqdm.auto import tqdm
 
+        if self.reached is not None:                    # met before (finish() is what remains): never train on
+            self.stopped = CRITERION
+            return CRITERION
         s = self.settings
         started = time.perf_counter()
         deadline = started + 60.0 * max_minutes if max_minutes is not None else math.inf
@@ -463,7 +551,7 @@ class Trainer:
         bar = tqdm(total=max_trials, initial=min(self.trials, max_trials or self.trials), unit="trial",
                    disable=not self.show_bar, dynamic_ncols=True, smoothing=0.1, unit_scale=True)
         self._deadline = deadline
-        reason = "criterion"
+        reason = CRITERION
         prefetch = self._prefetch = Prefetcher(self.task, s.batch_size, self.train_rng, self.generator, self.model)
         try:
             while True:
@@ -473,6 +561,8 @@ class Trainer:
                     self._report(row, bar, writer)
                     self.wall_s += time.perf_counter() - started
                     started = time.perf_counter()
+                    if self.reached is not None:
+                        self.stopped = CRITERION        # recorded with the kept (current) weights
                     self._save_checkpoint()
                     if self.reached is not None:
                         break
@@ -502,7 +592,7 @@ class Trainer:
             bar.close()
             if writer is not None:
                 writer.close()
-        if reason != "criterion":
+        if reason != CRITERION:
             self.wall_s += time.perf_counter() - started
             self._save_checkpoint()
         return reason
@@ -544,7 +634,13 @@ class Trainer:
 
     # ---------------------------------------------------------------- the end
     def finish(self, reason: str) -> dict[str, Any]:
-        """Save the final model (pruned) and metrics.json; returns the metrics."""
+        """Save the final model (pruned) and metrics.json; returns the metrics.
+
+        ``final`` in the metrics is a validation of the final model on fresh trials (another seed than
+        training's validations); ``final_validation_meets_criterion`` judges it by the criterion's threshold,
+        and ``final_validation_note`` says so when it disagrees with ``criterion_met`` (met in training).
+        Deterministic, so a run killed in here finishes the same when its command is run again.
+        """
         if self.reached is not None:
             final_state = self.model.state_dict()
             which = "met criterion"
@@ -562,11 +658,15 @@ class Trainer:
         generator.manual_seed(_seed_int(self.seed, 6))
         final_scores = self.score(final, self.validation_batch(np.random.default_rng(_seed_int(self.seed, 5))),
                                   generator)
+        verdict = final_verdict(self.criterion, final_scores, self.reached is not None)
         metrics = {
             "task": self.task.id,
             "preset": self.config["preset"],
             "criterion": str(self.criterion),
             "criterion_met": self.reached is not None,
+            "criterion_met_in_training": verdict["criterion_met_in_training"],
+            "final_validation_meets_criterion": verdict["final_validation_meets_criterion"],
+            "final_validation_note": verdict["final_validation_note"],
             "stopped": reason,
             "trials_to_criterion": self.reached["trials"] if self.reached else None,
             "updates_to_criterion": self.reached["updates"] if self.reached else None,
@@ -628,30 +728,55 @@ def train(task: str | Task, *, preset: str = DEFAULT_PRESET, out: str | os.PathL
 
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads_for(int(cfg.get("n_units", 100)), trainer_settings.batch_size))
+    lock = None
     try:
         trainer = Trainer(task, out, trainer_settings, preset, seed, cfg, criterion or task.criterion, dev, quiet,
                           progress, tensorboard)
+        lock = runs.open_for_writing(out)
         resumed = trainer.start_or_resume()
-        metrics_path = out / runs.METRICS
-        if resumed and metrics_path.is_file() and runs.RunDir(out).metrics.get("criterion_met"):
+        if trainer.stopped == CRITERION and _metrics_are_final(out, trainer):
             if not quiet:
                 print(f"{out} already reached its criterion; nothing to do")
-            return runs.RunDir(out)
-        if resumed and not quiet:
-            print(f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)")
-        reason = trainer.run(max_trials, max_minutes)
-        trainer.finish(reason)
-    finally:
-        torch.set_num_threads(previous_threads)
-    run = runs.RunDir(out)
-    if figures:
-        try:
-            from agents.plots.run_figures import write_run_figures
-        except ImportError:
-            pass
         else:
-            try:
-                write_run_figures(run.path)
-            except Exception as err:  # any failure to unpickle means a corrupt file
-                print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
-    return run
+            if trainer.stopped == CRITERION:
+                if not quiet:
+                    print(f"{out} met its criterion at update {trainer.updates}; finishing it")
+                reason = CRITERION
+            else:
+                if resumed and not quiet:
+                    print(f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)")
+                reason = trainer.run(max_trials, max_minutes)
+            trainer.finish(reason)
+        if figures and trainer.figures_updates != trainer.updates and _draw_figures(out):
+            trainer.figures_updates = trainer.updates
+            trainer._save_checkpoint()
+    finally:
+        if lock is not None:
+            lock.release()
+        torch.set_num_threads(previous_threads)
+    return runs.RunDir(out)
+
+
+def _metrics_are_final(out: Path, trainer: Trainer) -> bool:
+    """metrics.json is the last file finish() writes: it was written for this checkpoint's model."""
+    try:
+        metrics = runs.RunDir(out).metrics
+    except (OSError, ValueError):
+        return False
+    return metrics.get("stopped") == trainer.stopped and metrics.get("updates") == trainer.updates
+
+
+def _draw_figures(out: Path) -> bool:
+    """The run's figures (if agents.plots is available); a failure other than a write error is a warning."""
+    try:
+        from agents.plots.run_figures import write_run_figures
+    except ImportError:
+        return False
+    try:
+        write_run_figures(out)
+    except OSError:
+        raise                               # e.g. a full disk: an error of the command, as for any other save
+    except Exception as err:  # a figure that cannot be drawn must not lose the trained run
+        print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
+        return False
+    return True
