@@ -103,7 +103,7 @@ def add_normals(rngs: Sequence[np.random.Generator], counts: Sequence[int], out:
     ``counts[i]`` from ``rngs[i]``, in order, each exactly ``standard_normal(rngs[i], counts[i])``.
 
     ``work(name, shape, dtype)`` gives the transform's three work arrays (half of ``out`` long
-    each); a caller that draws again and again passes kept ones (``vector_env.WorkArrays``)."""
+    each); a caller that draws again and again passes kept ones (a ``WorkArrays``)."""
     if len(rngs) == 1:
         standard_normal(rngs[0], int(counts[0]), out=out, scale=scale, add=True)
         return

@@ -12,7 +12,9 @@ where something happens. When a sub-environment runs out of trials, it and every
 running low draw their next chunks from their own generators in one ``task.drafts_from`` build
 (each sub-environment's trials equal its own ``trials`` call), so the arrays are built for
 hundreds of sub-environments at once; Python runs per sub-environment only for its block copies
-and its generator's calls.
+and its generator's calls. A refill lays its steps out and draws their noise in work arrays
+kept for the next refill (``WorkArrays``), so refills reuse their memory without any
+process-wide allocator setting.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after an
 episode ends resets that sub-environment, ignores its action and returns reward 0.
@@ -25,7 +27,6 @@ the copy's refills would never write) but made again from the copied arrays.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,6 +49,7 @@ from neurotasks.env import (
 from neurotasks.noise import add_normals
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
+from neurotasks.work_arrays import WorkArrays
 
 
 class TaskVectorEnv(VectorEnv):
@@ -532,35 +534,6 @@ def _real_steps(lengths: np.ndarray, n_steps: int, work: WorkArrays) -> np.ndarr
     real = np.repeat(np.arange(len(lengths)) * n_steps - starts, lengths)
     real += work.arange(len(real))
     return real
-
-
-class WorkArrays:
-    """Work arrays kept from one call to the next: ``work(name, shape, dtype)`` is a view of the
-    array kept under ``name``, grown (by at least a quarter) when it is too small.
-
-    Large arrays made and freed call after call are given back to the system by glibc's default
-    allocator and fault fresh pages in on the next call; arrays kept here are not. Their
-    contents are undefined between calls. Not part of a copy's state: a copy makes its own.
-    """
-
-    def __init__(self) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-        self._arange = np.arange(0, dtype=np.intp)
-
-    def __call__(self, name: str, shape: int | tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        size, dtype = math.prod(shape), np.dtype(dtype)
-        kept = self._arrays.get(name)
-        if kept is None or kept.dtype != dtype or kept.size < size:
-            grown = 0 if kept is None or kept.dtype != dtype else kept.size + kept.size // 4
-            kept = self._arrays[name] = np.empty(max(size, grown), dtype)
-        return kept[:size].reshape(shape)
-
-    def arange(self, n: int) -> np.ndarray:
-        """``np.arange(n)`` (intp) as a view of a kept one: do not write to it."""
-        if self._arange.size < n:
-            self._arange = np.arange(max(n, self._arange.size + self._arange.size // 4), dtype=np.intp)
-        return self._arange[:n]
 
 
 def _end_records(outcome: np.ndarray, params: np.ndarray) -> np.ndarray:

@@ -67,7 +67,7 @@ def test_many_generators_at_once_draw_each_ones_own_samples(counts):
 def test_kept_work_arrays_give_the_same_samples_and_are_reused():
     """``add_normals`` with a caller's kept work arrays (dirty from an earlier draw) draws exactly
     what it draws with fresh ones, and the arrays are the same memory from one draw to the next."""
-    from neurotasks.vector_env import WorkArrays
+    from neurotasks.work_arrays import WorkArrays
 
     work = WorkArrays()
     counts = [5000, 7000, 3]

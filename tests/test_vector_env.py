@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
-from neurotasks.vector_env import TaskVectorEnv, WorkArrays
+from neurotasks.vector_env import TaskVectorEnv
+from neurotasks.work_arrays import WorkArrays
 from tests.test_envs_generic import assert_same
 
 
