@@ -1,4 +1,4 @@
-"""The ``neurotasks`` command line: list, plot-task, train, evaluate, bench.
+"""The ``neurotasks`` command line: list, plot-task, train, evaluate, speed.
 
 Each sub-command lives in ``agents/commands/<name>.py`` and exposes ``add_parser(subparsers)``
 and ``run(args) -> int``. Modules are imported only when their command runs, so
@@ -22,7 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("agents.commands.train", "train an E/I RNN on a task; writes a run folder"),
     "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
     "convert": ("agents.commands.convert", "convert a run folder's old pickle checkpoint.pt to checkpoint.safetensors"),
-    "bench": ("agents.commands.bench", "measure trial generation and environment speed"),
+    "speed": ("agents.commands.speed", "time the library: trial generation, environment steps, import "
+                                       "(NeuroGym side by side)"),
 }
 
 

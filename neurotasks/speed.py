@@ -1,26 +1,34 @@
-"""Speed measurements of neurotasks, side by side with NeuroGym when a NeuroGym interpreter is given.
+"""How fast neurotasks is: trial generation, environment steps, import; NeuroGym's figures side by side.
 
-One module serves ``benchmarks/bench_tasks.py`` and ``neurotasks bench`` so both print the same
+One module serves ``benchmarks/bench_tasks.py`` and ``neurotasks speed`` so both print the same
 numbers. Every figure is the median over repeats of a timed block (``time.perf_counter``) run
 after a warm-up call; a block repeats its call until it lasts at least ``min_time`` seconds, so
 fast calls are not dominated by the timer. The machine may be shared: medians, not means.
+
+Environments are timed under two policies: ``fixate`` (action 0 every step, so every trial runs
+to its end) and ``random`` (uniform random actions, as an untrained RL agent acts: fixation is
+broken almost at once, so a new trial starts almost every step). Random actions are drawn before
+the timing starts and read from a list, so the policy's own cost is not counted.
 
 NeuroGym lives in its own environment (it pins gymnasium 0.29), so its side runs in a
 subprocess: ``benchmarks/neurogym_peer.py`` under the interpreter named by ``--neurogym-python``
 or ``$NEUROGYM_PYTHON``, printing JSON on stdout.
 
-Torch-free: imports only numpy, gymnasium and neurotasks.
+It measures the ``neurotasks`` package and needs only numpy and gymnasium, so it lives here; it is
+not imported by ``import neurotasks`` (the measured import stays light).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,7 +39,6 @@ import gymnasium as gym
 import numpy as np
 
 import neurotasks
-from agents.atomic import write_json_atomic
 
 TASK_ID = "PerceptualDecision-v0"
 #: NeuroGym's PerceptualDecisionMaking-v0 runs at dt = 100 ms by default.
@@ -40,6 +47,8 @@ TRIAL_BATCH_SIZES = (16, 128, 1024)
 VECTOR_ENV_SIZES = (1, 64, 1024)
 VECTORISATION_BATCH = 128
 PEER_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "neurogym_peer.py"
+#: The peer's request that times its env under each policy.
+PEER_REQUESTS = {"fixate": "env", "random": "random"}
 
 #: The bars the project set itself: (description, comparison, threshold).
 BARS: dict[str, tuple[str, str, float]] = {
@@ -133,15 +142,44 @@ def bench_sampler(task_id: str = TASK_ID, batch_size: int = 128, *, config: Benc
             "trials_per_s": batch_size / seconds, "steps_per_trial": mean_steps}
 
 
-def chunk_lifetime(env: gym.Env | gym.vector.VectorEnv) -> int:
-    """Steps one (sub-)environment takes to use up a chunk of pre-drawn trials.
+#: How the timed agent acts: "fixate" (action 0 every step) or "random" (uniform random actions).
+POLICIES = ("fixate", "random")
+#: Pre-drawn random actions a single env cycles through, and action rows a vector env cycles through.
+RANDOM_ACTIONS = 1 << 16
+RANDOM_ROWS = 256
+
+
+def check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
+
+
+def random_actions(space: gym.spaces.Space, n: int, seed: int = 1) -> np.ndarray:
+    """``n`` uniform random actions of ``space`` (Discrete or bounded Box), drawn up front."""
+    rng = np.random.default_rng(seed)
+    if isinstance(space, gym.spaces.Discrete):
+        return space.start + rng.integers(0, space.n, n)
+    if isinstance(space, gym.spaces.Box) and space.is_bounded():
+        return rng.uniform(space.low, space.high, (n, *space.shape)).astype(space.dtype)
+    raise TypeError(f"random actions need a Discrete or bounded Box action space, got {space}")
+
+
+def quiet_actions(space: gym.spaces.Space, n: int) -> np.ndarray:
+    """``n`` fixating actions (action 0 of a Discrete space, zeros of a Box)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return np.zeros(n, np.int64)
+    return np.zeros((n, *space.shape), space.dtype)
+
+
+def chunk_lifetime(env: gym.Env | gym.vector.VectorEnv, steps_per_episode: float) -> int:
+    """Steps one (sub-)environment takes to use up a chunk of pre-drawn trials, its episodes
+    (one trial each) lasting ``steps_per_episode`` steps.
 
     Environments draw ``trial_chunk`` trials at a time, so a timing shorter than this can miss
     the draws altogether; env timings below cover several lifetimes and report the mean rate
     (total steps / total time), which includes every draw.
     """
-    base = env.unwrapped
-    return int(base.trial_chunk * base.task.trials(64, 0).lengths.mean())
+    return int(env.unwrapped.trial_chunk * steps_per_episode)
 
 
 def time_steps(step: Callable[[], Any], n_steps: int, repeats: int) -> float:
@@ -157,43 +195,101 @@ def time_steps(step: Callable[[], Any], n_steps: int, repeats: int) -> float:
     return total / (repeats * n_steps)
 
 
-def fixating_env(task_id: str = TASK_ID) -> tuple[gym.Env, Callable[[], None]]:
-    """A ``gym.make(task_id)`` env reset with seed 0, and a function stepping it once with action 0
-    (fixate), resetting it when an episode ends."""
+def single_env(task_id: str = TASK_ID, policy: str = "fixate") -> tuple[gym.Env, Callable[[], bool]]:
+    """A ``gym.make(task_id)`` env reset with seed 0, and a function stepping it once under
+    ``policy`` (random actions read from a pre-drawn list), resetting it when an episode ends; the
+    function returns whether one did."""
+    check_policy(policy)
     env = gym.make(task_id)
     env.reset(seed=0)
     env_step, reset = env.step, env.reset
+    if policy == "fixate":
+        quiet = quiet_actions(env.action_space, 1)[0]
+        action = int(quiet) if quiet.ndim == 0 else quiet      # a plain int takes TaskEnv's fast path
 
-    def step() -> None:
-        _, _, terminated, truncated, _ = env_step(0)
+        def step() -> bool:
+            _, _, terminated, truncated, _ = env_step(action)
+            if terminated or truncated:
+                reset()
+                return True
+            return False
+
+        return env, step
+    drawn = random_actions(env.action_space, RANDOM_ACTIONS)
+    actions = itertools.cycle(drawn.tolist() if drawn.ndim == 1 else list(drawn))
+
+    def random_step() -> bool:
+        _, _, terminated, truncated, _ = env_step(next(actions))
         if terminated or truncated:
             reset()
+            return True
+        return False
 
-    return env, step
+    return env, random_step
 
 
-def bench_single_env(task_id: str = TASK_ID, *, config: BenchConfig) -> dict[str, float]:
-    """steps/s of one ``gym.make(task_id)`` env (wrappers included), always fixating, reset on termination."""
-    env, step = fixating_env(task_id)
-    n_steps = max(config.env_block, 3 * chunk_lifetime(env))
+def vector_env(task_id: str = TASK_ID, n_envs: int = 1,
+               policy: str = "fixate") -> tuple[gym.vector.VectorEnv, Callable[[], tuple]]:
+    """The native vector env of ``n_envs`` reset with seed 0, and a function stepping it once under
+    ``policy`` (random actions: rows of a pre-drawn array, cycled through); the function returns
+    what ``step`` does."""
+    check_policy(policy)
+    envs = gym.make_vec(task_id, num_envs=n_envs, vectorization_mode="vector_entry_point")
+    envs.reset(seed=0)
+    envs_step, space = envs.step, envs.single_action_space
+    if policy == "fixate":
+        actions = quiet_actions(space, n_envs)
+        return envs, lambda: envs_step(actions)
+    drawn = random_actions(space, RANDOM_ROWS * n_envs)
+    rows = itertools.cycle(list(drawn.reshape(RANDOM_ROWS, n_envs, *space.shape)))
+    return envs, lambda: envs_step(next(rows))
+
+
+#: Untimed steps over which a vector env's steps per episode are counted (several fixating trials).
+COUNT_STEPS = 200
+
+
+def single_steps_per_episode(step: Callable[[], bool], n_steps: int) -> float:
+    """Mean steps per episode over ``n_steps`` (untimed) calls of a ``single_env`` step function
+    (``n_steps`` if no episode ended: at least that long)."""
+    return n_steps / max(1, sum(step() for _ in range(n_steps)))
+
+
+def vector_steps_per_episode(step: Callable[[], tuple], n_steps: int, n_envs: int) -> float:
+    """Mean env-steps per episode over ``n_steps`` (untimed) calls of a ``vector_env`` step function
+    (``n_steps`` if no episode ended: at least that long); with autoreset, an episode's count
+    includes the step that resets it."""
+    ends = 0
+    for _ in range(n_steps):
+        _, _, terminated, truncated, _ = step()
+        ends += int(np.count_nonzero(terminated | truncated))
+    return n_steps * n_envs / ends if ends else float(n_steps)
+
+
+def bench_single_env(task_id: str = TASK_ID, *, policy: str = "fixate", config: BenchConfig) -> dict[str, Any]:
+    """steps/s of one ``gym.make(task_id)`` env (wrappers included) under ``policy``, reset on termination."""
+    env, step = single_env(task_id, policy)
+    per_episode = single_steps_per_episode(step, config.env_block)
+    n_steps = max(config.env_block, 3 * chunk_lifetime(env, per_episode))
     seconds = time_steps(step, n_steps, config.repeats)
     env.close()
-    return {"steps_per_s": 1.0 / seconds, "wrappers": str(env)}
+    return {"policy": policy, "steps_per_s": 1.0 / seconds, "steps_per_episode": per_episode, "wrappers": str(env)}
 
 
-def bench_vector_env(task_id: str = TASK_ID, ns: Sequence[int] = VECTOR_ENV_SIZES, *,
-                     config: BenchConfig) -> list[dict[str, float]]:
-    """env-steps/s (steps × n / time) of the native vector env for each n, always fixating (autoreset),
-    over several chunk lifetimes so the trial draws are all counted."""
+def bench_vector_env(task_id: str = TASK_ID, ns: Sequence[int] = VECTOR_ENV_SIZES, *, policy: str = "fixate",
+                     config: BenchConfig) -> list[dict[str, Any]]:
+    """env-steps/s (steps × n / time) of the native vector env for each n under ``policy``
+    (autoreset), over several chunk lifetimes so the trial draws are all counted."""
     rows = []
     for n in ns:
-        envs = gym.make_vec(task_id, num_envs=n, vectorization_mode="vector_entry_point")
-        envs.reset(seed=0)
-        actions = np.zeros(n, dtype=np.int64)
-        n_steps = max(config.vector_block, 2 * chunk_lifetime(envs)) if n > 1 else max(config.env_block, 2000)
-        seconds = time_steps(lambda envs=envs, actions=actions: envs.step(actions), n_steps, 1)
+        envs, step = vector_env(task_id, n, policy)
+        per_episode = vector_steps_per_episode(step, max(config.vector_block, COUNT_STEPS), n)
+        n_steps = max(config.vector_block, 2 * chunk_lifetime(envs, per_episode)) if n > 1 \
+            else max(config.env_block, 2000)
+        seconds = time_steps(step, n_steps, 1)
         envs.close()
-        rows.append({"n": n, "steps_per_s": 1.0 / seconds, "env_steps_per_s": n / seconds})
+        rows.append({"n": n, "policy": policy, "steps_per_s": 1.0 / seconds, "env_steps_per_s": n / seconds,
+                     "steps_per_episode": per_episode})
     return rows
 
 
@@ -278,9 +374,11 @@ class PeerEnv:
             raise RuntimeError(answer["error"])
         return answer
 
-    def seconds(self, steps: int) -> float:
-        """Wall time of ``steps`` steps of the NeuroGym env."""
-        self._process.stdin.write(f"env {int(steps)}\n")
+    def seconds(self, steps: int, policy: str = "fixate") -> float:
+        """Wall time of ``steps`` steps of the NeuroGym env under ``policy`` (its random actions
+        pre-drawn too)."""
+        check_policy(policy)
+        self._process.stdin.write(f"{PEER_REQUESTS[policy]} {int(steps)}\n")
         self._process.stdin.flush()
         return float(self._read()["seconds"])
 
@@ -304,42 +402,53 @@ class PeerEnv:
         self.close()
 
 
-def bench_env_pairs(peer: Any, *, config: BenchConfig, n_envs: int = max(VECTOR_ENV_SIZES)) -> dict[str, Any]:
-    """Our ``gym.make`` env and our native vector env of ``n_envs``, each timed between two blocks
-    of NeuroGym's env; per round, our rate ÷ the mean NeuroGym rate of the blocks around it.
+def pair_key(kind: str, policy: str) -> str:
+    """The key of a paired env timing: "single"/"vector" when fixating, "single_random"... otherwise."""
+    return kind if policy == "fixate" else f"{kind}_{policy}"
 
-    ``peer.seconds(steps)`` times NeuroGym's env (a ``PeerEnv``). Returns, for "single" and
-    "vector", the median of our rates, of NeuroGym's and of the per-round ratios, and the rounds.
+
+def bench_env_pairs(peer: Any, *, config: BenchConfig, n_envs: int = max(VECTOR_ENV_SIZES),
+                    policies: Sequence[str] = POLICIES) -> dict[str, Any]:
+    """Our ``gym.make`` env and our native vector env of ``n_envs``, under each policy, each timed
+    between two blocks of NeuroGym's env under the same policy; per round, our rate ÷ the mean
+    NeuroGym rate of the blocks around it.
+
+    ``peer.seconds(steps, policy)`` times NeuroGym's env (a ``PeerEnv``). Returns, for "single"
+    and "vector" (fixating) and "single_random" and "vector_random", the median of our rates, of
+    NeuroGym's and of the per-round ratios, and the rounds.
     """
-    single, single_step = fixating_env(TASK_ID)
-    vector = gym.make_vec(TASK_ID, num_envs=n_envs, vectorization_mode="vector_entry_point")
-    vector.reset(seed=0)
-    actions = np.zeros(n_envs, dtype=np.int64)
-    single_steps = max(config.env_block, 3 * chunk_lifetime(single))
-    vector_steps = max(config.vector_block, 2 * chunk_lifetime(vector))
     peer_steps = max(config.env_block, 10 * config.env_block)
-    ours = {"single": (single_step, single_steps, 1),
-            "vector": (lambda: vector.step(actions), vector_steps, n_envs)}
-    for fn, steps, _ in ours.values():                      # warm up
-        for _ in range(max(1, steps // 10)):
-            fn()
-    peer.seconds(peer_steps // 10)
-    rounds: dict[str, list[tuple[float, float]]] = {key: [] for key in ours}
-    before = peer_steps / peer.seconds(peer_steps)
-    for _ in range(config.repeats):
-        for key, (fn, steps, width) in ours.items():
-            start = time.perf_counter()
-            for _ in range(steps):
-                fn()
-            rate = steps * width / (time.perf_counter() - start)
-            after = peer_steps / peer.seconds(peer_steps)
-            rounds[key].append((rate, (before + after) / 2))
-            before = after
-    single.close()
-    vector.close()
-    return {key: {"ours": statistics.median(r for r, _ in value), "neurogym": statistics.median(p for _, p in value),
-                  "ratio": statistics.median(r / p for r, p in value), "rounds": value}
-            for key, value in rounds.items()}
+    results: dict[str, Any] = {}
+    for policy in policies:
+        single, single_step = single_env(TASK_ID, policy)
+        vector, vector_step = vector_env(TASK_ID, n_envs, policy)
+        # The counting passes warm both up, and size the blocks to cover several chunks of trials.
+        single_steps = max(config.env_block,
+                           3 * chunk_lifetime(single, single_steps_per_episode(single_step, config.env_block)))
+        vector_steps = max(config.vector_block, 2 * chunk_lifetime(
+            vector, vector_steps_per_episode(vector_step, max(config.vector_block, COUNT_STEPS), n_envs)))
+        ours = {pair_key("single", policy): (single_step, single_steps, 1),
+                pair_key("vector", policy): (vector_step, vector_steps, n_envs)}
+        peer.seconds(peer_steps // 10, policy)               # warm up
+        rounds: dict[str, list[tuple[float, float]]] = {key: [] for key in ours}
+        before = peer_steps / peer.seconds(peer_steps, policy)
+        for _ in range(config.repeats):
+            for key, (fn, steps, width) in ours.items():
+                start = time.perf_counter()
+                for _ in range(steps):
+                    fn()
+                rate = steps * width / (time.perf_counter() - start)
+                after = peer_steps / peer.seconds(peer_steps, policy)
+                rounds[key].append((rate, (before + after) / 2))
+                before = after
+        single.close()
+        vector.close()
+        for key, value in rounds.items():
+            results[key] = {"policy": policy, "ours": statistics.median(r for r, _ in value),
+                            "neurogym": statistics.median(p for _, p in value),
+                            "ratio": statistics.median(r / p for r, p in value), "rounds": value}
+    return results
+
 
 def bench_sampler_pairs(peer: Any, *, config: BenchConfig, batch_size: int = 128) -> dict[str, Any]:
     """``TrialSampler`` batches at NeuroGym's dt, each block timed between two blocks of NeuroGym's
@@ -433,17 +542,27 @@ def comparisons(results: dict[str, Any]) -> list[dict[str, Any]]:
          delivered)
     info("batch_steps_vs_dataset", "trial steps/s, sampler at dt=100 ÷ Dataset steps generated",
          sampler_100["trials_per_s"] * sampler_100["steps_per_trial"], dataset["steps_generated_per_s"])
-    if paired and "error" not in paired:              # measured in alternating blocks: the fair ratio
-        add("vector_vs_env", paired["vector"]["ours"], paired["vector"]["neurogym"], paired["vector"]["ratio"])
-        add("env_vs_env", paired["single"]["ours"], paired["single"]["neurogym"], paired["single"]["ratio"])
-        return rows
-    vec = next(r for r in results["vector_env"] if r["n"] == max(VECTOR_ENV_SIZES))
-    env_rate = peer["env"]["steps_per_s"]
-    sequential = {key: BARS[key][0].replace("alternating", "sequential") for key in ("vector_vs_env", "env_vs_env")}
-    add("vector_vs_env", vec["env_steps_per_s"], env_rate, vec["env_steps_per_s"] / env_rate,
-        sequential["vector_vs_env"])
-    single = results["single_env"]["steps_per_s"]
-    add("env_vs_env", single, env_rate, single / env_rate, sequential["env_vs_env"])
+    paired = paired if paired and "error" not in paired else None
+    for policy in POLICIES:
+        for kind, bar in (("vector", "vector_vs_env"), ("single", "env_vs_env")):
+            key = pair_key(kind, policy)
+            if paired and key in paired:              # measured in alternating blocks: the fair ratio
+                ours, theirs, ratio, how = paired[key]["ours"], paired[key]["neurogym"], paired[key]["ratio"], \
+                    "alternating"
+            else:
+                peer_env = peer.get(pair_key("env", policy))
+                if peer_env is None:                  # a peer that does not time this policy
+                    continue
+                ours = next(r for r in results["vector_env"][policy] if r["n"] == max(VECTOR_ENV_SIZES)
+                            )["env_steps_per_s"] if kind == "vector" else results["single_env"][policy]["steps_per_s"]
+                theirs = peer_env["steps_per_s"]
+                ratio, how = ours / theirs, "sequential"
+            what = BARS[bar][0].replace("alternating", how)
+            if policy == "fixate":
+                add(bar, ours, theirs, ratio, what)
+            else:                                     # no bar set: reported beside the bars
+                rows.append({"key": f"{key}_vs_env", "what": what.replace(" steps/s", f" steps/s, {policy} actions"),
+                             "ours": ours, "neurogym": theirs, "value": ratio, "bar": "", "met": None})
     return rows
 
 
@@ -460,8 +579,8 @@ def run_benchmarks(config: BenchConfig | None = None, neurogym_python: str | Non
     results["sampler"] = {"default": bench_sampler(config=config),
                           "neurogym_config": bench_sampler(config=config, dt=NEUROGYM_DT)}
     say("environment steps")
-    results["single_env"] = bench_single_env(config=config)
-    results["vector_env"] = bench_vector_env(config=config)
+    results["single_env"] = {policy: bench_single_env(policy=policy, config=config) for policy in POLICIES}
+    results["vector_env"] = {policy: bench_vector_env(policy=policy, config=config) for policy in POLICIES}
     say("import time")
     results["import"] = bench_import(sys.executable, "neurotasks", repeats=config.import_repeats)
     say("vectorisation ratio of every task")
@@ -511,13 +630,17 @@ def format_report(results: dict[str, Any]) -> str:
         lines.append(f"   {label + ', block ' + str(row['block']):<34}{row['batch_size']:>6}"
                      f"{_rate(row['trials_per_s']):>13}{_rate(row['trials_per_s'] * row['steps_per_trial']):>14}"
                      f"{row['steps_per_trial']:>13.1f}")
-    lines += ["", "2. Environment steps (action 0 = fixate every step; reset on termination / autoreset)",
-              f"   {'environment':<50}{'envs':>6}{'env-steps/s':>14}",
-              f"   {'gym.make(' + repr(results['task']) + ')':<50}{1:>6}"
-              f"{_rate(results['single_env']['steps_per_s']):>14}"]
-    for row in results["vector_env"]:
-        lines.append(f"   {'native vector env (vector_entry_point)':<50}{row['n']:>6}"
-                     f"{_rate(row['env_steps_per_s']):>14}")
+    lines += ["", "2. Environment steps (reset on termination / autoreset). Policies: fixate = action 0 every step;",
+              "   random = uniform random actions, pre-drawn (the policy's cost is not timed); fixation breaks at",
+              "   once, so a new trial starts almost every step. steps/episode counts an autoreset step too.",
+              f"   {'environment':<50}{'policy':>8}{'envs':>6}{'env-steps/s':>14}{'steps/episode':>15}"]
+    for policy, single in results["single_env"].items():
+        lines.append(f"   {'gym.make(' + repr(results['task']) + ')':<50}{policy:>8}{1:>6}"
+                     f"{_rate(single['steps_per_s']):>14}{single['steps_per_episode']:>15.1f}")
+    for policy, vector_rows in results["vector_env"].items():
+        for row in vector_rows:
+            lines.append(f"   {'native vector env (vector_entry_point)':<50}{policy:>8}{row['n']:>6}"
+                         f"{_rate(row['env_steps_per_s']):>14}{row['steps_per_episode']:>15.1f}")
     imp = results["import"]
     lines += ["", "3. Import time (fresh interpreter, minus a bare interpreter start)",
               f"   import neurotasks: {imp['seconds']:.3f} s (interpreter alone {imp['interpreter_seconds']:.3f} s; "
@@ -545,7 +668,10 @@ def format_report(results: dict[str, Any]) -> str:
                   f"     trials generated/s {_rate(d['trials_generated_per_s'])}, delivered/s "
                   f"{_rate(d['trials_delivered_per_s'])} ({100 * d['delivered_fraction']:.0f} % of generated steps "
                   f"reach a batch), steps generated/s {_rate(d['steps_generated_per_s'])}",
-                  f"   one ngym.make env ({e['wrappers']}): {_rate(e['steps_per_s'])} steps/s",
+                  f"   one ngym.make env ({e['wrappers']}): {_rate(e['steps_per_s'])} steps/s fixating"
+                  + (f", {_rate(peer['env_random']['steps_per_s'])} steps/s with random actions (a new trial every "
+                     f"{peer['env_random']['steps_per_trial']:.1f} steps: NeuroGym's default does not abort a "
+                     f"trial when fixation breaks)" if "env_random" in peer else ""),
                   f"   import neurogym: {i['seconds']:.3f} s (heavy modules imported: {i['heavy_modules_imported']})"]
         paired = results.get("paired")
         if paired and "error" in paired:
@@ -555,6 +681,8 @@ def format_report(results: dict[str, Any]) -> str:
                          "ratios: ours ÷ the mean NeuroGym rate around it)")
             for key, label, unit in (("single", "one gym.make env", "env-steps/s"),
                                      ("vector", "native vector env, 1024 envs", "env-steps/s"),
+                                     ("single_random", "one gym.make env, random actions", "env-steps/s"),
+                                     ("vector_random", "native vector env, 1024 envs, random actions", "env-steps/s"),
                                      ("sampler", "TrialSampler(128) at dt=100 vs Dataset delivered", "trials/s")):
                 if key not in paired:
                     continue
@@ -562,12 +690,14 @@ def format_report(results: dict[str, Any]) -> str:
                 ratios = ", ".join(f"{r / p:.1f}" for r, p in row["rounds"])
                 lines.append(f"     {label}: {_rate(row['ours'])} vs {_rate(row['neurogym'])} {unit}, "
                              f"ratio {row['ratio']:.2f} (rounds: {ratios})")
-    lines += ["", "6. Bars", f"   {'measure':<66}{'ours':>12}{'NeuroGym':>12}{'value':>10}  {'bar':<8}met"]
+    width = max([len("measure"), *(len(row["what"]) for row in results["comparisons"])]) + 2
+    lines += ["", "6. Bars", f"   {'measure':<{width}}{'ours':>12}{'NeuroGym':>12}{'value':>10}  {'bar':<8}met"]
     for row in results["comparisons"]:
         theirs = "" if row["neurogym"] is None else _fmt(row["neurogym"])
         met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        value = f"{row['value']:.3f} s" if row["key"] == "import_time" else f"{row['value']:.1f}x"
-        lines.append(f"   {row['what']:<66}{_fmt(row['ours']):>12}{theirs:>12}{value:>10}  {row['bar']:<8}{met}")
+        digits = 2 if row["value"] < 1 else 1
+        value = f"{row['value']:.3f} s" if row["key"] == "import_time" else f"{row['value']:.{digits}f}x"
+        lines.append(f"   {row['what']:<{width}}{_fmt(row['ours']):>12}{theirs:>12}{value:>10}  {row['bar']:<8}{met}")
     return "\n".join(lines)
 
 
@@ -576,13 +706,28 @@ def _fmt(x: float) -> str:
 
 
 def save_json(path: str | os.PathLike, results: dict[str, Any]) -> None:
-    """Write ``results`` as JSON, atomically."""
-    write_json_atomic(path, results)
+    """Write ``results`` as JSON, atomically: to a temporary file in the same folder, moved into
+    place once whole, so a reader sees the old file or the new one, never half of one."""
+    text = json.dumps(results, indent=2) + "\n"        # fails (TypeError) before anything is written
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)                             # mkstemp makes owner-only files
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 # ---------------------------------------------------------------------- command line
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``benchmarks/bench_tasks.py`` and ``neurotasks bench`` (the same ones)."""
+    """The options of ``benchmarks/bench_tasks.py`` and ``neurotasks speed`` (the same ones)."""
     parser.add_argument("--json", metavar="PATH", help="also save every number as JSON (atomic write)")
     parser.add_argument("--neurogym-python", metavar="PYTHON", default=os.environ.get("NEUROGYM_PYTHON"),
                         help="an interpreter that can import neurogym (default: $NEUROGYM_PYTHON); "
@@ -598,7 +743,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if config.repeats < 1 or config.min_time < 0:
         raise SystemExit("--repeats must be >= 1 and --min-time >= 0")
     results = run_benchmarks(config, args.neurogym_python,
-                             progress=lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True))
+                             progress=lambda message: print(f"[speed] {message}", file=sys.stderr, flush=True))
     print(format_report(results))
     if args.json:
         save_json(args.json, results)
