@@ -13,17 +13,21 @@ Measures, on ``PerceptualDecisionMaking-v0`` at NeuroGym's defaults (dt = 100 ms
   counts trials in proportion to the steps that do reach a batch.
 * one ``ngym.make(env_id)`` environment (``gym.make``-wrapped, as NeuroGym users get it), always
   fixating (action 0); NeuroGym's envs never terminate, so it never resets.
+* the same environment under uniform random actions (``env_random``), drawn before the timing and
+  read from a list, as ``neurotasks.speed`` does for ours; ``steps_per_trial`` says how often a new
+  trial starts (NeuroGym's default does not abort a trial when fixation breaks).
 
-With ``--serve`` it instead answers ``env STEPS`` and ``dataset FILLS`` requests on stdin with
-timed blocks, so the caller can alternate them with its own blocks (see ``serve``).
+With ``--serve`` it instead answers ``env STEPS``, ``random STEPS`` and ``dataset FILLS`` requests
+on stdin with timed blocks, so the caller can alternate them with its own blocks (see ``serve``).
 
 Self-contained on purpose: it runs in NeuroGym's environment (gymnasium 0.29), where neurotasks
-cannot be imported. The timing helper mirrors ``agents.benchmarking.median_time``.
+cannot be imported. The timing helper mirrors ``neurotasks.speed.median_time``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import statistics
@@ -34,11 +38,21 @@ from collections.abc import Callable
 from typing import Any
 
 ENV_ID = "PerceptualDecisionMaking-v0"
+#: Pre-drawn random actions the env cycles through (as neurotasks.speed.RANDOM_ACTIONS).
+RANDOM_ACTIONS = 1 << 16
+
+
+def random_actions(env) -> itertools.cycle:
+    """An endless cycle over pre-drawn uniform random actions of ``env`` (Discrete), as Python ints."""
+    import numpy as np
+
+    space = env.action_space
+    return itertools.cycle((space.start + np.random.default_rng(1).integers(0, space.n, RANDOM_ACTIONS)).tolist())
 
 
 def median_time(fn: Callable[[], Any], *, repeats: int, min_time: float, warmup: int = 1,
                 calls_multiple: int = 1) -> tuple[float, int, list[float]]:
-    """(median seconds per call, calls per block, seconds of each block). As agents.benchmarking.median_time,
+    """(median seconds per call, calls per block, seconds of each block). As neurotasks.speed.median_time,
     with the calls per block a multiple of ``calls_multiple``."""
     for _ in range(warmup):
         fn()
@@ -129,18 +143,44 @@ def bench_env(ngym, *, block: int, repeats: int, min_time: float) -> dict[str, A
     return {"steps_per_s": block / seconds, "wrappers": str(env), "dt": float(env.unwrapped.dt)}
 
 
+def bench_env_random(ngym, *, block: int, repeats: int, min_time: float) -> dict[str, Any]:
+    """steps/s of one ``ngym.make`` environment under pre-drawn uniform random actions, and the
+    steps per trial they lead to (counted on an untimed pass)."""
+    env = ngym.make(ENV_ID)
+    env.reset(seed=0)
+    step, reset = env.step, env.reset
+    actions = random_actions(env)
+    trials = 0
+    for _ in range(block):                           # untimed: count the trials started
+        _, _, terminated, truncated, info = step(next(actions))
+        trials += bool(info.get("new_trial", False))
+        if terminated or truncated:
+            reset()
+
+    def run() -> None:
+        for _ in range(block):
+            _, _, terminated, truncated, _ = step(next(actions))
+            if terminated or truncated:
+                reset()
+
+    seconds, _, _ = median_time(run, repeats=repeats, min_time=min_time)
+    return {"steps_per_s": block / seconds, "steps_per_trial": block / max(1, trials)}
+
+
 def serve(ngym, *, batch_size: int, seq_len: int) -> None:
     """Timed blocks on request, for measurements interleaved with the caller's own.
 
     Reads lines from stdin and answers each with one JSON line: ``env STEPS`` -> ``{"seconds"}``,
     the wall time of STEPS steps of one ``ngym.make`` environment (always fixating, the same
-    environment throughout); ``dataset FILLS`` -> ``{"seconds", "trials", "steps",
+    environment throughout); ``random STEPS`` -> the same under random actions (pre-drawn, one
+    cycle of them throughout); ``dataset FILLS`` -> ``{"seconds", "trials", "steps",
     "delivered_steps"}`` for FILLS cache fills' worth of ``Dataset`` calls. An empty line or
     ``quit`` ends it.
     """
     env = ngym.make(ENV_ID)
     env.reset(seed=0)
     step, reset = env.step, env.reset
+    actions = random_actions(env)
     dataset, counts = counted_dataset(ngym, batch_size=batch_size, seq_len=seq_len)
     calls_per_fill = max(1, dataset._cache_len // seq_len - 1)
     for _ in range(2 * calls_per_fill):                # warm up, and start on a fill boundary
@@ -150,7 +190,7 @@ def serve(ngym, *, batch_size: int, seq_len: int) -> None:
         words = line.split()
         if not words or words[0] == "quit":
             break
-        if words[0] not in ("env", "dataset") or len(words) != 2:
+        if words[0] not in ("env", "random", "dataset") or len(words) != 2:
             print(json.dumps({"error": f"unknown request {line.strip()!r}"}), flush=True)
             continue
         n = int(words[1])
@@ -159,6 +199,12 @@ def serve(ngym, *, batch_size: int, seq_len: int) -> None:
         if words[0] == "env":
             for _ in range(n):
                 _, _, terminated, truncated, _ = step(0)
+                if terminated or truncated:
+                    reset()
+            print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+        elif words[0] == "random":
+            for _ in range(n):
+                _, _, terminated, truncated, _ = step(next(actions))
                 if terminated or truncated:
                     reset()
             print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
@@ -173,7 +219,8 @@ def serve(ngym, *, batch_size: int, seq_len: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true",
-                        help="answer 'env STEPS' requests on stdin with timed blocks (JSON lines)")
+                        help="answer 'env STEPS', 'random STEPS' and 'dataset FILLS' requests on stdin with "
+                             "timed blocks (JSON lines)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.1)
     parser.add_argument("--env-block", type=int, default=2000)
@@ -188,10 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         serve(ngym, batch_size=args.batch_size, seq_len=args.seq_len)
         return 0
     env = bench_env(ngym, block=args.env_block, repeats=args.repeats, min_time=args.min_time)
+    env_random = bench_env_random(ngym, block=args.env_block, repeats=args.repeats, min_time=args.min_time)
     dataset = bench_dataset(ngym, batch_size=args.batch_size, seq_len=args.seq_len, repeats=args.repeats,
                             min_time=args.min_time)
     result = {"neurogym": ngym.__version__, "gymnasium": gymnasium.__version__, "python": platform.python_version(),
-              "env_id": ENV_ID, "dt": env.pop("dt"), "dataset": dataset, "env": env}
+              "env_id": ENV_ID, "dt": env.pop("dt"), "dataset": dataset, "env": env,
+              "env_random": env_random}
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
