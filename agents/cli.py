@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot-task": ("agents.commands.plot_task", "draw one trial of a task (inputs, targets, mask, periods) to PNG"),
     "train": ("agents.commands.train", "train an E/I RNN on a task; writes a run folder"),
     "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
+    "benchmark": ("agents.commands.benchmark", "train models on tasks over seeds in parallel (Ray); one table"),
     "convert": ("agents.commands.convert", "convert a run folder's old pickle checkpoint.pt to checkpoint.safetensors"),
     "speed": ("agents.commands.speed", "time the library: trial generation, environment steps, import "
                                        "(NeuroGym side by side)"),

@@ -1,0 +1,46 @@
+"""Named benchmarks: ``neurotasks benchmark --preset NAME`` (any option given beside it wins).
+
+``quick``: a newcomer's first table in a few minutes on 2 cores. The two fastest decision tasks of
+the paper with a coherence axis (PerceptualDecision-v0, ContextDecision-v0; about 10 s each to the
+criterion for the E/I network with the fast preset), every available supervised model, one seed,
+at most 1 minute and 100,000 trials per run. With only eirnn available today: 2 cells, 2 at a time.
+
+``decision``: the README's table (issue 9, item 5): the paper's five decision tasks × eirnn, rnn,
+gru, lowrank, recurrent-ppo × 3 seeds, at most 10 minutes per run. It names models that are not
+available yet and is refused until they are (or give ``--models`` to choose among the available).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.benchmark import zoo
+
+DECISION_TASKS = ("PerceptualDecision-v0", "PerceptualDecisionRT-v0", "ContextDecision-v0",
+                  "MultisensoryIntegration-v0", "ParametricWorkingMemory-v0")
+
+
+@dataclass(frozen=True)
+class BenchmarkPreset:
+    """A benchmark's settings; ``models`` None means every available supervised model."""
+
+    summary: str
+    tasks: tuple[str, ...]
+    models: tuple[str, ...] | None
+    seeds: int
+    max_minutes: float | None
+    max_trials: int | None
+
+    def model_names(self) -> tuple[str, ...]:
+        return self.models if self.models is not None else tuple(zoo.available("supervised"))
+
+
+PRESETS: dict[str, BenchmarkPreset] = {
+    "quick": BenchmarkPreset("2 decision tasks × every available supervised model × 1 seed, ≤ 1 min per run",
+                             tasks=("PerceptualDecision-v0", "ContextDecision-v0"), models=None, seeds=1,
+                             max_minutes=1.0, max_trials=100_000),
+    "decision": BenchmarkPreset("the paper's 5 decision tasks × eirnn, rnn, gru, lowrank, recurrent-ppo × 3 seeds, "
+                                "≤ 10 min per run",
+                                tasks=DECISION_TASKS, models=("eirnn", "rnn", "gru", "lowrank", "recurrent-ppo"),
+                                seeds=3, max_minutes=10.0, max_trials=None),
+}

@@ -1,0 +1,108 @@
+"""The models and agents a benchmark can run: one table from a name to how a cell trains and scores it.
+
+A benchmark "model" is a name in :data:`ENTRANTS`. An entry that can run has a ``train`` function
+(it writes an ordinary run folder: config.json, weights, history.csv, metrics.json) and an
+``evaluate`` function (the trained network's per-trial behaviour on a batch, through
+``task.evaluate``, for the psychometric fit). Entries whose code has not landed yet are listed with
+``pending`` saying what they wait for; naming one gives a clear error, nothing is faked.
+
+Switching an entry on is one edit in this file, marked ``SWITCH ON`` below:
+
+* ``rnn``, ``gru``, ``lstm``, ``lowrank``: ``train=supervised("NAME")`` once
+  ``agents.train(task, ..., model="NAME")`` exists (issue 9, item 1);
+* ``ppo``, ``recurrent-ppo``: a ``train`` calling the SB3 run path and an ``evaluate`` replaying the
+  policy's actions through ``task.evaluate(actions=...)`` once ``agents/rl`` writes run folders
+  (issue 9, item 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from agents.benchmark.cells import Budget
+
+#: ``train(task_id, run_folder, seed=..., budget=..., figures=...)``: trains into (or resumes) the folder.
+TrainFn = Callable[..., None]
+#: ``evaluate(run_folder, task, batch, seed)``: ``task.evaluate``'s per-trial table for the trained network.
+EvaluateFn = Callable[[Path, Any, Any, int], Mapping[str, np.ndarray]]
+
+MODEL_ZOO = "agents.train(model=...) from the model zoo (issue 9, item 1)"
+RL_RUNS = "RL agents as run folders, agents/rl (issue 9, item 2)"
+
+
+def evaluate_outputs(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
+    """A supervised network's behaviour: ``agents.load`` the run, simulate it (with its noise), decode the outputs."""
+    from agents.runs import load
+    from agents.simulation import simulate
+
+    outputs, _ = simulate(load(run_folder), batch, noise=True, seed=seed)
+    return task.evaluate(batch, outputs=np.asarray(outputs))
+
+
+def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> TrainFn:
+    """A cell trainer for a model of the supervised trainer (BPTT to the task's criterion, ``agents.train``)."""
+
+    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool) -> None:
+        from agents.training.trainer import train as train_by_bptt
+
+        # "eirnn" is the trainer's own model; the others are chosen by name once the zoo lands.
+        which: dict[str, Any] = {} if model == "eirnn" else {"model": model, "model_args": dict(model_args or {})}
+        train_by_bptt(task_id, preset=budget.preset, out=out, seed=seed, max_minutes=budget.max_minutes,
+                      max_trials=budget.max_trials, quiet=False, progress=False, figures=figures, **which)
+
+    train.__qualname__ = f"supervised({model!r})"
+    return train
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One model or agent of the benchmark."""
+
+    name: str
+    kind: str                               #: "supervised" (BPTT on the targets) or "rl" (reward only)
+    summary: str
+    train: TrainFn | None = None            #: None: not available yet
+    evaluate: EvaluateFn = evaluate_outputs
+    pending: str = ""                       #: what must land before ``train`` is set
+
+    @property
+    def available(self) -> bool:
+        return self.train is not None
+
+
+ENTRANTS: dict[str, Entrant] = {e.name: e for e in (
+    Entrant("eirnn", "supervised", "excitatory/inhibitory rate RNN with Dale's law (Song, Yang & Wang 2016)",
+            train=supervised("eirnn")),
+    # SWITCH ON: train=supervised("rnn") (and the same for gru, lstm, lowrank) when the model zoo lands.
+    Entrant("rnn", "supervised", "leaky rate RNN without Dale's law (Yang et al. 2019)", pending=MODEL_ZOO),
+    Entrant("gru", "supervised", "PyTorch GRU with a linear readout", pending=MODEL_ZOO),
+    Entrant("lstm", "supervised", "PyTorch LSTM with a linear readout", pending=MODEL_ZOO),
+    Entrant("lowrank", "supervised", "rank-r rate RNN (Mastrogiuseppe & Ostojic 2018)", pending=MODEL_ZOO),
+    # SWITCH ON: train= the SB3 run path, evaluate= its actions through task.evaluate, when agents/rl lands.
+    Entrant("ppo", "rl", "stable-baselines3 PPO, MLP policy", pending=RL_RUNS),
+    Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy", pending=RL_RUNS),
+)}
+
+
+def available(kind: str | None = None) -> list[str]:
+    """Names of the entrants that can run now (of one ``kind`` if given), in table order."""
+    return [e.name for e in ENTRANTS.values() if e.available and (kind is None or e.kind == kind)]
+
+
+def resolve(name: str) -> Entrant:
+    """The entrant called ``name``; a ValueError listing the available ones if it is unknown or not available yet."""
+    entrant = ENTRANTS.get(name)
+    ready = ", ".join(available()) or "none"
+    if entrant is None:
+        raise ValueError(f"unknown model {name!r}; available models: {ready} "
+                         f"(not yet available: {', '.join(n for n in ENTRANTS if not ENTRANTS[n].available)})")
+    if not entrant.available:
+        raise ValueError(f"model {name!r} is not available yet (it needs {entrant.pending}); "
+                         f"available models: {ready}")
+    return entrant
