@@ -122,16 +122,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _fsync_path(path: str | os.PathLike) -> None:
-    """Flush a file's (or a folder's entries') data to the disk."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if os.path.isdir(path) else os.O_RDONLY
+    """Flush a file's data (``fdatasync``: with what is needed to read it back, its size) or a folder's
+    entries (``fsync``) to the disk."""
+    folder = os.path.isdir(path)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if folder else os.O_RDONLY)
     except OSError as err:
-        if os.path.isdir(path) and err.errno in (errno_codes.EACCES, errno_codes.EPERM):
+        if folder and err.errno in (errno_codes.EACCES, errno_codes.EPERM):
             return                      # e.g. Windows: folders cannot be opened; nothing to flush there
         raise
     try:
-        os.fsync(fd)
+        (os.fsync if folder or not hasattr(os, "fdatasync") else os.fdatasync)(fd)
     except OSError as err:
         if err.errno not in (errno_codes.EINVAL, errno_codes.ENOTSUP, errno_codes.EBADF):
             raise                       # EINVAL etc.: this file system cannot fsync a folder

@@ -194,6 +194,7 @@ def test_a_symlinked_lock_file_is_refused(tmp_path):
     assert not (tmp_path / "elsewhere").exists()
 
 
+@pytest.mark.slow
 def test_two_trainings_on_one_folder_the_second_refuses_and_a_dead_holders_lock_is_taken_over(tmp_path, capsys):
     out = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "agents.cli", *CLI_TRAIN, "--out", str(out),
@@ -248,6 +249,7 @@ def test_a_full_disk_is_a_clean_error_and_the_run_resumes_from_its_last_checkpoi
     assert _without_wall(runs.RunDir(out).metrics) == _without_wall(straight.metrics)
 
 
+@pytest.mark.slow
 def test_a_real_write_error_in_a_real_process_is_one_line(tmp_path):
     """The file-size limit makes the kernel refuse the next, larger checkpoint (EFBIG)."""
     out = tmp_path / "run"
@@ -324,6 +326,19 @@ def test_a_run_interrupted_while_finishing_finishes_with_the_model_that_met_the_
     assert "already reached its criterion; nothing to do" in capsys.readouterr().out
 
 
+def test_a_capped_run_interrupted_while_finishing_finishes_the_same_on_rerun(tmp_path):
+    straight = tiny_train(tmp_path, "straight", max_trials=96)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runs, "write_json_atomic", _interrupt_metrics(runs.write_json_atomic))
+        with pytest.raises(KeyboardInterrupt):
+            tiny_train(tmp_path, max_trials=96)
+    rerun = tiny_train(tmp_path, max_trials=96)
+    assert _without_wall(rerun.metrics) == _without_wall(straight.metrics)
+    assert (rerun.path / runs.WEIGHTS).read_bytes() == (straight.path / runs.WEIGHTS).read_bytes()
+    assert _history(rerun) == _history(straight)
+
+
+@pytest.mark.slow
 def test_a_run_killed_inside_finish_resumes_without_training(tmp_path, uninterrupted):
     script = f"""
 import os, signal, sys
@@ -348,6 +363,7 @@ tiny_train(Path({str(tmp_path)!r}), criterion=Criterion("percent_correct", ">=",
     assert (rerun.path / runs.WEIGHTS).read_bytes() == (uninterrupted.path / runs.WEIGHTS).read_bytes()
 
 
+@pytest.mark.slow
 def test_a_run_interrupted_while_drawing_figures_draws_them_on_rerun_without_training(tmp_path, uninterrupted,
                                                                                      monkeypatch):
     import agents.plots.run_figures as run_figures

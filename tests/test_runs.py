@@ -149,8 +149,9 @@ def test_a_failing_byte_write_removes_its_temporary_file(tmp_path, monkeypatch):
 def test_writes_are_fsynced_before_the_rename(tmp_path, monkeypatch):
     synced, renamed = [], []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
-                                                          real_fsync(fd)))
+    for name in ("fsync", "fdatasync"):
+        monkeypatch.setattr(atomic.os, name, lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                         real_fsync(fd)))
     monkeypatch.setattr(atomic.os, "replace", lambda a, b: (renamed.append((str(a), len(synced))), real_replace(a, b)))
     if not os.path.isdir("/proc/self/fd"):
         pytest.skip("needs /proc to name the fsynced descriptors")
