@@ -61,6 +61,17 @@ def test_forward_shapes_and_the_surface(name):
     assert all(isinstance(w, torch.Tensor) for w in model.weights())
 
 
+def test_capabilities_are_the_protocols_each_model_satisfies():
+    models = {name: build(name) for name in NAMES}
+    rate = {n for n, m in models.items() if isinstance(m, interface.RateModel)}
+    traced = {n for n, m in models.items() if isinstance(m, interface.TracedModel)}
+    stepped = {n for n, m in models.items() if isinstance(m, interface.SteppedModel)}
+    assert (rate, traced, stepped) == ({"eirnn", "rnn", "lowrank"}, {"rnn", "lowrank"}, {"gru", "lstm"})
+    assert list(registry.arguments("lowrank"))[:2] == ["n_units", "rank"]
+    assert registry.arguments("gru") == {"n_units": 100, "seed": None}
+    assert all(registry.model_class(name).name == name for name in NEW)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_config_round_trip_and_saved_weights_give_bit_identical_outputs(name, tmp_path):
     model = build(name)
@@ -84,6 +95,15 @@ def test_seeded_construction_is_reproducible(name):
     a, b, c = build(name, seed=3), build(name, seed=3), build(name, seed=4)
     assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
     assert any(not torch.equal(a.state_dict()[k], c.state_dict()[k]) for k in a.state_dict())
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_construction_leaves_the_global_torch_rng_alone(name):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    build(name, seed=None)
+    assert torch.equal(torch.rand(3), expected)
 
 
 @pytest.mark.parametrize("name", NAMES)

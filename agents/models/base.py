@@ -215,8 +215,10 @@ class GatedNetwork(nn.Module):
         self.n_out = arg.positive_int(n_out, "n_out")
         self.n_units = n = arg.positive_int(n_units, "n_units")
         seed = arg.seed_value(seed)
-        self.recurrent = self.module(self.n_in, n, batch_first=True)
-        self.readout = nn.Linear(n, self.n_out)
+        # made on the meta device (no values, so PyTorch's own initialisation draws nothing from the global RNG),
+        # then given memory and filled from the seed
+        self.recurrent = self.module(self.n_in, n, batch_first=True, device="meta").to_empty(device="cpu")
+        self.readout = nn.Linear(n, self.n_out, device="meta").to_empty(device="cpu")
         rng = np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(n)
         with torch.no_grad():
