@@ -245,8 +245,15 @@ def vector_env(task_id: str = TASK_ID, n_envs: int = 1,
     return envs, lambda: envs_step(next(rows))
 
 
-#: Untimed steps over which a vector env's steps per episode are counted (several fixating trials).
+#: Untimed env-steps over which a vector env's steps per episode are counted (several fixating
+#: trials per sub-environment), and the fewest steps of the vector env that counts them.
+COUNT_ENV_STEPS = 2048
 COUNT_STEPS = 200
+
+
+def count_steps(config: BenchConfig, n_envs: int) -> int:
+    """Steps of the untimed pass that counts a vector env's episodes."""
+    return max(config.vector_block, COUNT_STEPS, COUNT_ENV_STEPS // n_envs)
 
 
 def single_steps_per_episode(step: Callable[[], bool], n_steps: int) -> float:
@@ -283,7 +290,7 @@ def bench_vector_env(task_id: str = TASK_ID, ns: Sequence[int] = VECTOR_ENV_SIZE
     rows = []
     for n in ns:
         envs, step = vector_env(task_id, n, policy)
-        per_episode = vector_steps_per_episode(step, max(config.vector_block, COUNT_STEPS), n)
+        per_episode = vector_steps_per_episode(step, count_steps(config, n), n)
         n_steps = max(config.vector_block, 2 * chunk_lifetime(envs, per_episode)) if n > 1 \
             else max(config.env_block, 2000)
         seconds = time_steps(step, n_steps, 1)
@@ -426,7 +433,7 @@ def bench_env_pairs(peer: Any, *, config: BenchConfig, n_envs: int = max(VECTOR_
         single_steps = max(config.env_block,
                            3 * chunk_lifetime(single, single_steps_per_episode(single_step, config.env_block)))
         vector_steps = max(config.vector_block, 2 * chunk_lifetime(
-            vector, vector_steps_per_episode(vector_step, max(config.vector_block, COUNT_STEPS), n_envs)))
+            vector, vector_steps_per_episode(vector_step, count_steps(config, n_envs), n_envs)))
         ours = {pair_key("single", policy): (single_step, single_steps, 1),
                 pair_key("vector", policy): (vector_step, vector_steps, n_envs)}
         peer.seconds(peer_steps // 10, policy)               # warm up
