@@ -18,7 +18,7 @@ import numpy as np
 
 from agents.analysis.psychometric import psychometric_table, signed_stimulus
 
-#: about this many trials for the fit
+#: about this many trials for the fit, by default
 N_TRIALS = 1000
 _STREAM = 7          # SeedSequence stream of the fit's trials, apart from the trainer's own streams
 

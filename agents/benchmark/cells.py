@@ -39,6 +39,7 @@ class Budget:
     max_minutes: float | None = None        #: wall-clock minutes per call of the trainer
     max_trials: int | None = None           #: training trials over the whole run
     preset: str = "fast"                    #: the supervised trainer's recipe (agents.training.presets)
+    fit_trials: int = 1000                  #: about this many fresh trials for the psychometric fit
 
     def __post_init__(self) -> None:
         if self.max_minutes is not None and not self.max_minutes > 0:
@@ -46,6 +47,8 @@ class Budget:
         if self.max_trials is not None and (isinstance(self.max_trials, bool) or not isinstance(self.max_trials, int)
                                             or self.max_trials < 1):
             raise ValueError(f"max_trials must be a positive int, got {self.max_trials!r}")
+        if isinstance(self.fit_trials, bool) or not isinstance(self.fit_trials, int) or self.fit_trials < 1:
+            raise ValueError(f"fit_trials must be a positive int, got {self.fit_trials!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +108,7 @@ def run_cell(cell: Cell, budget: Budget, out: str | Path, *, threads: int = 1, f
             print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {cell.describe()}", flush=True)
             if not (folder / METRICS).is_file():
                 entrant.train(cell.task, folder, seed=cell.seed, budget=budget, figures=figures)
-            psychometric = psychometric_of_run(folder, entrant.evaluate, cell.seed)
+            psychometric = psychometric_of_run(folder, entrant.evaluate, cell.seed, budget.fit_trials)
         write_json_atomic(folder / PSYCHOMETRIC, psychometric)
     except Exception as err:  # a cell's failure is its result: reported, never fatal to the benchmark
         return record_failure(folder, err, time.perf_counter() - started)

@@ -57,11 +57,14 @@ def add_parser(sub, name: str, help_text: str) -> None:
                         "is given)")
     p.add_argument("--max-trials", type=int, default=None, metavar="N", help="per run: stop after N training trials")
     p.add_argument("--training-preset", default="fast", help="the supervised trainer's recipe: fast (default) or pycog")
+    p.add_argument("--fit-trials", type=int, default=1000, metavar="N",
+                   help="fresh trials for each run's psychometric fit (default 1000)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="benchmark folder (default runs/benchmark-<preset>, or runs/benchmark); the same command "
                         "on it again resumes")
     p.add_argument("--address", default=None,
-                   help="a running Ray cluster to use (default: a local Ray started and stopped by the command)")
+                   help="a running Ray cluster, host:port (default: a local Ray started and stopped by the command); "
+                        "with Ray's token authentication on, set RAY_AUTH_MODE=token as for any Ray client")
     p.add_argument("--cpus-per-cell", type=int, default=1, metavar="C",
                    help="CPUs each cell asks Ray for, and its torch threads (default 1)")
     p.add_argument("--run-figures", action="store_true", help="also draw each run's own figures (slower)")
@@ -81,7 +84,7 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         return {"tasks": list(self.tasks), "models": list(self.models), "seeds": list(self.seeds),
                 "max_minutes": self.budget.max_minutes, "max_trials": self.budget.max_trials,
-                "training_preset": self.budget.preset}
+                "training_preset": self.budget.preset, "fit_trials": self.budget.fit_trials}
 
     def cells(self) -> list[Cell]:
         return [Cell(t, m, s) for t, m, s in itertools.product(self.tasks, self.models, self.seeds)]
@@ -96,6 +99,8 @@ class Settings:
             argv += ["--max-trials", str(self.budget.max_trials)]
         if self.budget.preset != "fast":
             argv += ["--training-preset", self.budget.preset]
+        if self.budget.fit_trials != Budget.fit_trials:
+            argv += ["--fit-trials", str(self.budget.fit_trials)]
         return shlex.join([*argv, "--out", out])
 
     def describe(self) -> str:
@@ -179,6 +184,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if args.training_preset not in TRAINER_PRESETS:
         raise UsageError(f"--training-preset: unknown preset {args.training_preset!r}; known: "
                          f"{', '.join(sorted(TRAINER_PRESETS))}")
+    if args.fit_trials < 1:
+        raise UsageError(f"--fit-trials must be >= 1, got {args.fit_trials}")
     if args.cpus_per_cell < 1:
         raise UsageError(f"--cpus-per-cell must be >= 1, got {args.cpus_per_cell}")
     if args.address is None:
@@ -187,7 +194,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         if args.cpus_per_cell > machine_cpus():
             raise UsageError(f"--cpus-per-cell {args.cpus_per_cell} is more than this machine's {machine_cpus()} "
                              "CPUs")
-    budget = Budget(max_minutes=max_minutes, max_trials=max_trials, preset=args.training_preset)
+    budget = Budget(max_minutes=max_minutes, max_trials=max_trials, preset=args.training_preset,
+                    fit_trials=args.fit_trials)
     return Settings(tuple(tasks), tuple(models), seeds, budget)
 
 
@@ -208,10 +216,23 @@ def claim_folder(out: Path, settings: Settings) -> None:
             raise UsageError(f"{out} holds a different benchmark ({was}); use another --out, or the same settings "
                              "to resume it")
         return
-    from agents.training.trainer import versions
-
     write_json_atomic(path, {"command": settings.command(str(out)), "settings": mine, "versions": versions(),
                              "created": _dt.datetime.now().isoformat(timespec="seconds")})
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of what the cells run on, read from the installed packages (the driver imports neither torch
+    nor Ray to know them)."""
+    import platform
+    from importlib import metadata
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in ("neurotasks", "torch", "numpy", "gymnasium", "ray", "stable-baselines3"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 # ---------------------------------------------------------------------- running
