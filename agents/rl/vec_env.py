@@ -111,10 +111,10 @@ class TaskVecEnv(VecEnv):
         exactly what that step does for them, now, as SB3 expects. It works on the vector env's
         state directly (``_start_trials`` and the autoreset flags), the one place the adapter does.
         """
-        terminal = obs[ended]                                 # a copy: the rows the episodes ended on
+        terminal = list(obs[ended])                           # views of a copy: the rows the episodes ended on
         cut = (truncated[ended] & ~terminated[ended]).tolist()
-        for j, (i, was_cut) in enumerate(zip(ended.tolist(), cut, strict=True)):
-            infos[i] = {"terminal_observation": terminal[j], "TimeLimit.truncated": was_cut}
+        for i, row, was_cut in zip(ended.tolist(), terminal, cut, strict=True):
+            infos[i] = {"terminal_observation": row, "TimeLimit.truncated": was_cut}
         if "_is_success" in info:                             # a trial ended too (not a bare truncation)
             with_trial = info["_is_success"][ended]
             for i, success in zip(ended[with_trial].tolist(), info["is_success"][ended[with_trial]].tolist(),
