@@ -190,6 +190,10 @@ def test_speed_is_light_and_import_neurotasks_does_not_load_it():
              "print(loaded, sorted(m for m in ('torch', 'matplotlib', 'agents') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
     assert out.split(maxsplit=1) == ["False", "[]\n"]
+    command = ("import sys; from agents.cli import build_parser; build_parser(['speed']); "
+               "print(sorted(m for m in ('torch', 'matplotlib', 'stable_baselines3') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", command], check=True, capture_output=True, text=True).stdout
+    assert out == "[]\n"                                         # `neurotasks speed` runs on a light install
 
 
 def test_random_actions_are_drawn_in_the_action_space():
