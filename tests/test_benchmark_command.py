@@ -1,9 +1,10 @@
 """``neurotasks benchmark``: arguments, the cell table, results and figures, and real runs on Ray.
 
-The Ray tests run the tiny benchmark (2 tasks × 1 model × 1 seed, 2,000 training trials) three times:
-once on a cluster of this module's own (``ray start --head --block``, joined with ``--address``), with
-one cell's folder corrupt so that it fails; then, in a subprocess with the command's own local Ray,
-interrupted by Ctrl-C and run again to resume. Each command run pays its workers' torch import.
+The Ray tests run a tiny benchmark (2 tasks × 1 seed, 2,000 training trials) three times: once on a
+cluster of this module's own (``ray start --head --block``, joined with ``--address``) with the E/I
+network and PPO, one cell's folder corrupt so that it fails; then with the E/I network, in a subprocess
+with the command's own local Ray, interrupted by Ctrl-C and run again to resume. Each command run pays
+its workers' torch import.
 Every Ray process these tests start carries a marker in its environment, so "no Ray process is left"
 is checked on exactly those processes, whatever else runs on the machine.
 """
@@ -37,9 +38,12 @@ from agents.commands import benchmark as command
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
 
 MARK = "NEUROTASKS_BENCHMARK_TEST_MARK"
-#: the tiny benchmark of these tests: 2 tasks × 1 model × 1 seed, 2,000 training trials per run
-TINY = ["--tasks", "PerceptualDecision-v0,ContextDecision-v0", "--models", "eirnn", "--seeds", "1",
-        "--fit-trials", "200", "--max-trials", "2000"]
+#: the tiny benchmark of these tests: 2 tasks × 1 seed, 2,000 training trials per run
+TINY = ["--tasks", "PerceptualDecision-v0,ContextDecision-v0", "--seeds", "1", "--fit-trials", "200",
+        "--max-trials", "2000"]
+#: on the cluster: the E/I network and PPO; on the local Ray (interrupted and resumed): the E/I network
+REFERENCE = [*TINY, "--models", "eirnn,ppo"]
+LOCAL = [*TINY, "--models", "eirnn"]
 #: results.csv columns that are wall-clock times (they differ from run to run)
 TIMES = ("wall_s", "wall_s_to_criterion")
 
@@ -156,7 +160,7 @@ def reference(cluster, tmp_path_factory):
     out = tmp_path_factory.mktemp("reference") / "bench"
     BROKEN.folder(out).mkdir(parents=True)
     (BROKEN.folder(out) / runs.CONFIG).write_text("{ not json", encoding="utf-8")
-    code, stdout, stderr = run_cli(["benchmark", *TINY, "--out", str(out), "--address", cluster])
+    code, stdout, stderr = run_cli(["benchmark", *REFERENCE, "--out", str(out), "--address", cluster])
     return out, code, stdout, stderr
 
 
@@ -240,10 +244,11 @@ def _args(**kwargs) -> argparse.Namespace:
 
 
 def test_settings_from_arguments_and_presets():
+    assert command.resolve_settings(_args(tasks=["PerceptualDecision-v0"])).models == tuple(zoo.available())
     settings = command.resolve_settings(_args(tasks=["PerceptualDecision-v0,ContextDecision-v0",
-                                                     "PerceptualDecision-v0"], seeds="2"))
+                                                     "PerceptualDecision-v0"], models=["eirnn", "eirnn"], seeds="2"))
     assert settings.tasks == ("PerceptualDecision-v0", "ContextDecision-v0")    # duplicates dropped
-    assert settings.models == tuple(zoo.available())
+    assert settings.models == ("eirnn",)
     assert settings.budget == Budget(max_minutes=command.DEFAULT_MAX_MINUTES, max_trials=None, preset="fast")
     assert [c.name for c in settings.cells()] == [
         "PerceptualDecision-v0_eirnn_seed0", "PerceptualDecision-v0_eirnn_seed1",
@@ -290,7 +295,19 @@ def test_budget_errors():
 def test_ray_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)     # `import ray` raises ImportError
     code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "b")])
-    assert code == 2 and "which is not installed: pip install ray" in stderr
+    assert code == 1 and "which is not installed: pip install ray" in stderr
+
+
+def test_out_must_be_a_folder_and_free(tmp_path, no_ray):
+    from agents.run_lock import RunLock
+
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "file")])
+    assert code == 2 and "is a file, not a folder" in stderr
+    with RunLock(tmp_path / "busy"):                  # another command on the same folder
+        code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "busy")])
+    assert code == 2 and f"is in use by process {os.getpid()}" in stderr
+    assert not (tmp_path / "busy" / command.CONFIG).exists()
 
 
 # ---------------------------------------------------------------------- results and figures from run folders
@@ -324,7 +341,8 @@ def test_results_table_from_run_folders(tmp_path):
     wm = [Cell("ParametricWorkingMemory-v0", "eirnn", s) for s in range(3)]
     _fake_cell(out, wm[0], trials=3000, final=70.0, threshold=None)
     _fake_cell(out, wm[1], error="RuntimeError: training diverged")
-    rows = results.collect([*pd, *wm], out)            # wm[2] was never run
+    runs.write_json_atomic(pd[2].folder(out) / cells_lib.ERROR, {"error": "stale: a rival run of the cell"})
+    rows = results.collect([*pd, *wm], out)            # wm[2] was never run; pd[2] finished all the same
     assert [r["status"] for r in rows] == ["reached"] * 3 + ["not reached", "failed", "not run"]
     assert rows[0]["run"] == "runs/PerceptualDecision-v0_eirnn_seed0"
     assert rows[3]["final_metric"] == "min_condition_percent_correct" and rows[3]["final_value"] == 50.0
@@ -435,8 +453,8 @@ def test_runner_joins_a_cluster_and_stops_ray_on_every_exit(tmp_path, monkeypatc
     def broken_report(cell, outcome):
         raise ValueError("display broke")
     with pytest.raises(ValueError, match="display broke"):
-        runner.run_cells(CELLS, Budget(max_trials=10), tmp_path, address="10.1.2.3:6379", report=broken_report)
-    assert fake.calls[0] == ("init", {"address": "10.1.2.3:6379", "log_to_driver": False,
+        runner.run_cells(CELLS, Budget(max_trials=10), tmp_path, address="head.invalid:6379", report=broken_report)
+    assert fake.calls[0] == ("init", {"address": "head.invalid:6379", "log_to_driver": False,
                                       "logging_level": 40})
     assert fake.calls[-1] == ("shutdown",)
     assert [c for c in fake.calls if c[0] == "cancel"] == [("cancel", True)] * 2    # the two still pending
@@ -446,6 +464,21 @@ def test_runner_joins_a_cluster_and_stops_ray_on_every_exit(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):                 # a local Ray: its shutdown ends the cells
         runner.run_cells(CELLS, Budget(max_trials=10), tmp_path)
     assert fake.calls[-1] == ("shutdown",) and ("cancel", True) not in fake.calls
+
+
+def test_runner_reports_a_ray_that_cannot_start_or_be_joined(tmp_path, monkeypatch):
+    fake = FakeRay()
+
+    def unreachable(**kwargs):
+        raise ConnectionError("Failed to connect to Ray cluster at head.invalid:6379\nand many more lines")
+    fake.init = unreachable
+    monkeypatch.setattr(runner, "import_ray", lambda: fake)
+    expected = ("could not join the Ray cluster at head.invalid:6379: ConnectionError: Failed to connect to Ray "
+                "cluster at head.invalid:6379")
+    with pytest.raises(runner.RayUnavailable) as error:
+        runner.run_cells(CELLS, Budget(max_trials=10), tmp_path, address="head.invalid:6379")
+    assert str(error.value) == expected                # its first line only
+    assert fake.calls[-1] == ("shutdown",)
 
 
 def test_runner_records_a_worker_that_died(tmp_path, monkeypatch):
@@ -468,30 +501,35 @@ def test_sigterm_becomes_a_clean_exit_inside_the_runner():
 # ---------------------------------------------------------------------- real runs on Ray
 @needs_ray
 def test_tiny_benchmark_on_a_cluster_with_a_failed_cell(reference):
-    """2 tasks × 1 model × 1 seed on the module's cluster (--address): the corrupt cell fails, is reported on
-    screen, in results.csv, results.md and its error.json, and the other cell still finishes."""
+    """2 tasks × 2 models (eirnn, ppo) × 1 seed on the module's cluster (--address): the corrupt cell fails, is
+    reported on screen, in results.csv, results.md and its error.json, and the other cells still finish."""
     out, code, stdout, stderr = reference
     assert code == 1, stderr
     assert "1 cell failed (see results.csv" in stderr
-    assert "running 2 cells on the Ray cluster at" in stdout
-    assert "[1/2] " in stdout and "[2/2] " in stdout    # one line per finished cell
+    assert "running 4 cells on the Ray cluster at" in stdout
+    assert all(f"[{k}/4] " in stdout for k in range(1, 5))      # one line per finished cell
     assert "ContextDecision-v0 eirnn seed 0: FAILED: ValueError: " in stdout
     rows = read_csv(out / results.RESULTS_CSV)
     assert [(r["task"], r["model"], r["seed"]) for r in rows] == [
-        ("PerceptualDecision-v0", "eirnn", "0"), ("ContextDecision-v0", "eirnn", "0")]
-    good, failed = rows
-    assert good["status"] in ("reached", "not reached") and good["error"] == ""
-    assert int(good["trials"]) >= 2000 and float(good["wall_s"]) > 0 and good["stopped"] in ("criterion", "max_trials")
-    assert good["final_metric"] == "percent_correct" and 0 <= float(good["final_value"]) <= 100
+        ("PerceptualDecision-v0", "eirnn", "0"), ("PerceptualDecision-v0", "ppo", "0"),
+        ("ContextDecision-v0", "eirnn", "0"), ("ContextDecision-v0", "ppo", "0")]
+    good, failed = rows[0], rows[2]
+    for row in (rows[0], rows[1], rows[3]):
+        assert row["status"] in ("reached", "not reached") and row["error"] == ""
+        assert int(row["trials"]) >= 2000 and float(row["wall_s"]) > 0
+        assert row["stopped"] in ("criterion", "max_trials")
+        assert row["final_metric"] == "percent_correct" and 0 <= float(row["final_value"]) <= 100
+        assert row["psychometric_axis"].endswith("signed coherence (%)")
     assert good["psychometric_axis"] == "signed coherence (%)" and float(good["threshold"]) > 0 and good["bias"]
     assert failed["status"] == "failed" and "corrupt" in failed["error"] and failed["trials"] == ""
     assert "Traceback" in json.loads((BROKEN.folder(out) / cells_lib.ERROR).read_text(encoding="utf-8"))["traceback"]
     md = (out / results.RESULTS_MD).read_text(encoding="utf-8")
     assert md in stdout                                 # the table is shown too
-    assert md.count("| eirnn | ") == 2
+    assert md.count("| eirnn | ") == 2 and md.count("| ppo | ") == 2
     assert "Failed runs:\n\n- ContextDecision-v0 eirnn seed 0: ValueError: " in md
     config = json.loads((out / command.CONFIG).read_text(encoding="utf-8"))
-    assert config["settings"] == {"tasks": ["PerceptualDecision-v0", "ContextDecision-v0"], "models": ["eirnn"],
+    assert config["settings"] == {"tasks": ["PerceptualDecision-v0", "ContextDecision-v0"],
+                                  "models": ["eirnn", "ppo"],
                                   "seeds": [0], "max_minutes": None, "max_trials": 2000, "training_preset": "fast",
                                   "fit_trials": 200}
     assert config["command"].startswith("neurotasks benchmark --tasks PerceptualDecision-v0,ContextDecision-v0")
@@ -508,9 +546,9 @@ def test_a_rerun_skips_finished_cells_and_tries_failed_ones_again(reference, mon
     submitted = []
     monkeypatch.setattr(runner, "run_cells", lambda cells, *args, **kwargs: submitted.extend(cells))  # no Ray
     finished = (GOOD.folder(out) / cells_lib.METRICS).stat().st_mtime_ns
-    code, stdout, _ = run_cli(["benchmark", *TINY, "--out", str(out), "--no-figures"])
+    code, stdout, _ = run_cli(["benchmark", *REFERENCE, "--out", str(out), "--no-figures"])
     assert submitted == [BROKEN]
-    assert "1 finished already: skipped" in stdout and "running 1 cell " in stdout
+    assert "3 finished already: skipped" in stdout and "running 1 cell " in stdout
     assert (GOOD.folder(out) / cells_lib.METRICS).stat().st_mtime_ns == finished
     assert code == 1                                   # the failed cell was not run again here: still failed
 
@@ -519,7 +557,9 @@ def test_a_rerun_skips_finished_cells_and_tries_failed_ones_again(reference, mon
 def test_other_settings_on_the_same_folder_are_refused(reference, no_ray):
     out = reference[0]
     saved = (out / command.CONFIG).read_bytes()
-    code, _, stderr = run_cli(["benchmark", *TINY[:-1], "3000", "--out", str(out)])
+    other = [*REFERENCE]
+    other[other.index("--max-trials") + 1] = "3000"
+    code, _, stderr = run_cli(["benchmark", *other, "--out", str(out)])
     assert code == 2
     assert "holds a different benchmark (max_trials 2000 there, 3000 now); use another --out" in stderr
     assert (out / command.CONFIG).read_bytes() == saved
@@ -533,7 +573,7 @@ def test_an_interrupted_benchmark_resumes_to_the_same_table(reference, ray_env, 
     out = tmp_path / "bench"
     marker = f"local-{secrets.token_hex(6)}"
     env = {**os.environ, **ray_env, MARK: marker}
-    argv = [sys.executable, "-m", "agents.cli", "benchmark", *TINY, "--out", str(out), "--no-figures"]
+    argv = [sys.executable, "-m", "agents.cli", "benchmark", *LOCAL, "--out", str(out), "--no-figures"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -557,5 +597,7 @@ def test_an_interrupted_benchmark_resumes_to_the_same_table(reference, ray_env, 
     assert not wait_until_gone(marker), "Ray processes survived the command"
     assert "resuming" in (GOOD.folder(out) / cells_lib.LOG).read_text(encoding="utf-8")
     rows = without_times(read_csv(out / results.RESULTS_CSV))
-    assert rows[0] == without_times(read_csv(reference[0] / results.RESULTS_CSV))[0]
+    uninterrupted = without_times(read_csv(reference[0] / results.RESULTS_CSV))
+    assert [r["model"] for r in rows] == ["eirnn", "eirnn"]
+    assert rows[0] == uninterrupted[0]                  # PerceptualDecision-v0 eirnn seed 0, on the cluster
     assert rows[1]["status"] in ("reached", "not reached") and rows[1]["psychometric_axis"].startswith("relevant")

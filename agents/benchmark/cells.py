@@ -110,6 +110,7 @@ def run_cell(cell: Cell, budget: Budget, out: str | Path, *, threads: int = 1, f
                 entrant.train(cell.task, folder, seed=cell.seed, budget=budget, figures=figures)
             psychometric = psychometric_of_run(folder, entrant.evaluate, cell.seed, budget.fit_trials)
         write_json_atomic(folder / PSYCHOMETRIC, psychometric)
+        (folder / ERROR).unlink(missing_ok=True)       # written meanwhile by a rival run of this cell, if any
     except Exception as err:  # a cell's failure is its result: reported, never fatal to the benchmark
         return record_failure(folder, err, time.perf_counter() - started)
     finally:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
@@ -70,6 +71,8 @@ def performance_figure(cells: Sequence[Cell], out: str | Path) -> Figure:
         ax.set_ylabel(criterion.metric.replace("_", " "))
         if labelled:
             ax.legend(fontsize=7, frameon=False)
+        else:
+            ax.text(0.5, 0.5, "no validation yet", transform=ax.transAxes, ha="center", va="center", color="0.5")
     fig.suptitle("validation performance (dashed: the task's criterion)", fontsize=10)
     return fig
 
@@ -92,23 +95,31 @@ def trials_heatmap(rows: Sequence[Mapping[str, Any]]) -> Figure:
         i, j = tasks.index(e["task"]), models.index(e["model"])
         values[i, j] = e["trials_to_criterion"]
         notes[i, j] = f"{len(e['reached'])}/{len(e['rows'])}"
-    fig = new_figure(1.6 + 1.3 * len(models), 1.2 + 0.55 * len(tasks))
+    fig = new_figure(max(4.8, 2.6 + 1.3 * len(models)), 1.4 + 0.55 * len(tasks))
     ax = fig.subplots()
-    ax.set_facecolor("0.85")                               # cells that never reached the criterion
+    ax.set_facecolor("0.88")                               # cells that never reached the criterion
     finite = values[np.isfinite(values)]
-    norm = LogNorm(vmin=max(finite.min(), 1.0), vmax=max(finite.max(), finite.min() * 1.01, 1.01)) \
-        if finite.size else None
-    image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", norm=norm, aspect="auto")
+    norm = LogNorm(vmin=max(finite.min(), 1.0) / 1.5, vmax=max(finite.max(), 1.0) * 1.5) if finite.size else None
+    cmap = colormaps["viridis"]
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     for i in range(len(tasks)):
         for j in range(len(models)):
-            text = f"{values[i, j]:,.0f}\n{notes[i, j]}" if np.isfinite(values[i, j]) else f"—\n{notes[i, j]}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if np.isfinite(values[i, j]) else "0.2")
+            if np.isfinite(values[i, j]):
+                r, g, b, _ = cmap(norm(values[i, j]))
+                colour = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+                text = f"{values[i, j]:,.0f}\n{notes[i, j]}"
+            else:
+                colour, text = "0.25", f"not reached\n{notes[i, j]}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     ax.set_xticks(range(len(models)), models)
     ax.set_yticks(range(len(tasks)), tasks)
     ax.tick_params(labelsize=8)
     if finite.size:
-        fig.colorbar(image, ax=ax, label="median trials to criterion")
+        bar = fig.colorbar(image, ax=ax, label="median trials to criterion")
+        ticks = [float(f"{v:.2g}") for v in np.geomspace(norm.vmin, norm.vmax, 5)[1:-1]]
+        bar.ax.minorticks_off()
+        bar.set_ticks(ticks, labels=[f"{v:,.0f}" for v in ticks])
+        bar.ax.tick_params(labelsize=7)
     ax.set_title("trials to criterion (reached / seeds)", fontsize=10)
     return fig
 

@@ -2,7 +2,8 @@
 
 ``results.csv``: one row per cell (``COLUMNS``). ``status`` is ``reached`` (the task's criterion was
 met), ``not reached`` (the run ended on its budget), ``failed`` (``error`` says why) or ``not run``
-(never started, or interrupted before it ended: the next run of the command resumes it). ``error`` is
+(never started, or interrupted before it ended: the next run of the command resumes it); a cell is
+finished when metrics.json and psychometric.json are there (as ``cells.is_finished``). ``error`` is
 the first line of the cell's error.json.
 
 ``results.md``: one row per task × model, the median over seeds and, where the seeds differ, the range
@@ -70,12 +71,12 @@ def cell_row(cell: Cell, out: str | Path) -> dict[str, Any]:
     if psychometric is not None and psychometric.get("axis"):
         row.update(psychometric_axis=psychometric["axis"], threshold=psychometric.get("threshold"),
                    bias=psychometric.get("bias"), lapse=psychometric.get("lapse"))
-    if error is not None:
+    if metrics is not None and psychometric is not None:          # finished (an error.json would be stale)
+        row["status"] = "reached" if metrics.get("criterion_met") else "not reached"
+    elif error is not None:
         # the first line: Ray's errors run to pages (the whole of it stays in error.json)
         first = (str(error.get("error") or "").strip().splitlines() or ["unknown error"])[0]
         row.update(status="failed", error=first)
-    elif metrics is not None:
-        row["status"] = "reached" if metrics.get("criterion_met") else "not reached"
     else:
         row["status"] = "not run"
     return row

@@ -71,22 +71,18 @@ def sigterm_as_exit() -> Iterator[None]:
 
 
 def run_cells(cells: Sequence[Cell], budget: Budget, out: str | Path, *, address: str | None = None,
-              cpus_per_cell: int = 1, figures: bool = False, report: Report | None = None
-              ) -> dict[Cell, dict[str, Any]]:
+              cpus_per_cell: int = 1, figures: bool = False, report: Report | None = None,
+              tick: Callable[[], None] | None = None) -> dict[Cell, dict[str, Any]]:
     """Run every cell as a Ray task; returns each cell's outcome (see ``run_cell``) and calls
-    ``report(cell, outcome)`` as each one ends. Ray is stopped (or left, for an ``address``) on return,
-    on error and on KeyboardInterrupt/SystemExit, which are re-raised."""
+    ``report(cell, outcome)`` as each one ends, and ``tick()`` about every second (to redraw a clock). Ray is
+    stopped (or left, for an ``address``) on return, on error and on KeyboardInterrupt/SystemExit, which are
+    re-raised."""
     ray = import_ray()
     out = Path(out).resolve()
     outcomes: dict[Cell, dict[str, Any]] = {}
     with sigterm_as_exit():
         try:
-            if address is None:
-                ray.init(address="local", num_cpus=machine_cpus(), include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.ERROR, _node_ip_address="127.0.0.1",
-                         object_store_memory=LOCAL_OBJECT_STORE_BYTES)
-            else:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+            _start(ray, address)
             _check_capacity(ray, cpus_per_cell, address)
             remote = ray.remote(num_cpus=cpus_per_cell, max_retries=0)(run_cell)
             pending = {remote.options(name=cell.name).remote(cell, budget, str(out), threads=cpus_per_cell,
@@ -94,6 +90,8 @@ def run_cells(cells: Sequence[Cell], budget: Budget, out: str | Path, *, address
             try:
                 while pending:
                     ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+                    if tick is not None:
+                        tick()
                     for ref in ready:
                         cell = pending.pop(ref)
                         try:
@@ -111,6 +109,21 @@ def run_cells(cells: Sequence[Cell], budget: Budget, out: str | Path, *, address
         finally:
             ray.shutdown()
     return outcomes
+
+
+def _start(ray: Any, address: str | None) -> None:
+    """A local Ray of our own, or the cluster at ``address``; a failure to start or to join is RayUnavailable."""
+    try:
+        if address is None:
+            ray.init(address="local", num_cpus=machine_cpus(), include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR, _node_ip_address="127.0.0.1",
+                     object_store_memory=LOCAL_OBJECT_STORE_BYTES)
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise RayUnavailable(f"could not {where}: {type(err).__name__}: {first}") from None
 
 
 def _check_capacity(ray: Any, cpus_per_cell: int, address: str | None) -> None:

@@ -6,13 +6,13 @@ A benchmark "model" is a name in :data:`ENTRANTS`. An entry that can run has a `
 ``task.evaluate``, for the psychometric fit). Entries whose code has not landed yet are listed with
 ``pending`` saying what they wait for; naming one gives a clear error, nothing is faked.
 
-Switching an entry on is one edit in this file, marked ``SWITCH ON`` below:
+Switching an entry on is one edit in this file, marked ``SWITCH ON`` below: ``rnn``, ``gru``,
+``lstm``, ``lowrank`` get ``train=supervised("NAME")`` once ``agents.train(task, ..., model="NAME")``
+exists (issue 9, item 1; the models are in agents.models, the trainer does not take them yet).
 
-* ``rnn``, ``gru``, ``lstm``, ``lowrank``: ``train=supervised("NAME")`` once
-  ``agents.train(task, ..., model="NAME")`` exists (issue 9, item 1);
-* ``ppo``, ``recurrent-ppo``: a ``train`` calling the SB3 run path and an ``evaluate`` replaying the
-  policy's actions through ``task.evaluate(actions=...)`` once ``agents/rl`` writes run folders
-  (issue 9, item 2).
+``ppo`` and ``recurrent-ppo`` train through ``agents.rl.sb3_runs.train_agent`` (the same budgets:
+``max_trials`` counts episodes, one trial each; the supervised ``preset`` does not apply) and are
+scored by their deterministic actions replayed through ``task.evaluate(actions=...)``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ TrainFn = Callable[..., None]
 EvaluateFn = Callable[[Path, Any, Any, int], Mapping[str, np.ndarray]]
 
 MODEL_ZOO = "agents.train(model=...) from the model zoo (issue 9, item 1)"
-RL_RUNS = "RL agents as run folders, agents/rl (issue 9, item 2)"
 
 
 def evaluate_outputs(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
@@ -60,6 +59,27 @@ def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> Train
     return train
 
 
+def reinforcement(agent: str) -> TrainFn:
+    """A cell trainer for an SB3 agent (``agents.rl.sb3_runs.train_agent``: PPO, RecurrentPPO)."""
+
+    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool) -> None:
+        from agents.rl.sb3_runs import train_agent
+
+        train_agent(task_id, agent, out=out, seed=seed, max_trials=budget.max_trials, max_minutes=budget.max_minutes,
+                    quiet=False, progress=False, figures=figures)
+
+    train.__qualname__ = f"reinforcement({agent!r})"
+    return train
+
+
+def evaluate_actions(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
+    """An SB3 agent's behaviour: its deterministic actions on every step of the batch, through the env's rule."""
+    from agents.rl.acting import policy_actions
+    from agents.rl.sb3_runs import load_agent
+
+    return task.evaluate(batch, actions=policy_actions(load_agent(run_folder), batch))
+
+
 @dataclass(frozen=True)
 class Entrant:
     """One model or agent of the benchmark."""
@@ -84,9 +104,10 @@ ENTRANTS: dict[str, Entrant] = {e.name: e for e in (
     Entrant("gru", "supervised", "PyTorch GRU with a linear readout", pending=MODEL_ZOO),
     Entrant("lstm", "supervised", "PyTorch LSTM with a linear readout", pending=MODEL_ZOO),
     Entrant("lowrank", "supervised", "rank-r rate RNN (Mastrogiuseppe & Ostojic 2018)", pending=MODEL_ZOO),
-    # SWITCH ON: train= the SB3 run path, evaluate= its actions through task.evaluate, when agents/rl lands.
-    Entrant("ppo", "rl", "stable-baselines3 PPO, MLP policy", pending=RL_RUNS),
-    Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy", pending=RL_RUNS),
+    Entrant("ppo", "rl", "stable-baselines3 PPO, MLP policy (RL-Zoo hyperparameters)", train=reinforcement("ppo"),
+            evaluate=evaluate_actions),
+    Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy (RL-Zoo hyperparameters)",
+            train=reinforcement("recurrent-ppo"), evaluate=evaluate_actions),
 )}
 
 

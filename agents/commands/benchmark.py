@@ -3,14 +3,15 @@
     neurotasks benchmark --preset quick                         # a first table in a few minutes on 2 cores
     neurotasks benchmark --tasks PerceptualDecision-v0,ContextDecision-v0 --models eirnn --seeds 3 \\
         --max-minutes 5 --out runs/bench
-    neurotasks benchmark ... --address 10.0.0.5:6379             # on a Ray cluster (--out on a shared disk)
+    neurotasks benchmark ... --address HEAD_HOST:6379           # on a Ray cluster (--out on a shared disk)
 
 Every cell (task × model × seed) is its own run folder, OUT/runs/<task>_<model>_seed<seed>. The same
 command again skips the finished cells and resumes the interrupted ones; with other settings on the
-same --out it is refused (the settings are kept in OUT/benchmark.json). Writes OUT/results.csv (one
-row per cell), OUT/results.md (median and range over seeds per task × model) and OUT/figures/.
-Exit status: 0, or 1 if a cell failed (the others still run; the failed ones are tried again by the
-next run), 2 for bad arguments, 130 when interrupted.
+same --out it is refused (the settings are kept in OUT/benchmark.json), and so is a second command on
+a folder another one is working on (OUT/run.lock). Writes OUT/results.csv (one row per cell),
+OUT/results.md (median and range over seeds per task × model) and OUT/figures/.
+Exit status: 0; 1 if a cell failed (the others still run; the next run tries the failed ones again)
+or Ray could not start; 2 for bad arguments; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -201,8 +202,6 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
 def claim_folder(out: Path, settings: Settings) -> None:
     """Write OUT/benchmark.json for a new benchmark; refuse a folder holding a different one."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a file, not a folder")
     path = out / CONFIG
     mine = json.loads(json.dumps(settings.to_dict()))
     if path.is_file():
@@ -258,12 +257,25 @@ def cell_line(row: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agents.run_lock import RunLock, RunLockedError
+
     try:
         settings = resolve_settings(args)
         out = Path(args.out or (f"runs/benchmark-{args.preset}" if args.preset else "runs/benchmark"))
-        claim_folder(out, settings)
-    except UsageError as err:
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {str(out)!r} is a file, not a folder")
+        lock = RunLock(out).acquire()                # one command at a time on a benchmark folder
+    except (UsageError, RunLockedError) as err:
         return _fail(str(err))
+    with lock:
+        try:
+            claim_folder(out, settings)
+        except UsageError as err:
+            return _fail(str(err))
+        return _run(args, settings, out)
+
+
+def _run(args: argparse.Namespace, settings: Settings, out: Path) -> int:
     from agents.benchmark import results, runner
 
     cells = settings.cells()
@@ -280,10 +292,8 @@ def run(args: argparse.Namespace) -> int:
             print("\ninterrupted; Ray stopped. Run the same command again to resume the unfinished cells.",
                   file=sys.stderr)
             return 130
-        except runner.RayUnavailable as err:
-            return _fail(str(err))
-        except (ConnectionError, RuntimeError) as err:     # Ray could not start, or the cluster is unreachable
-            print(f"neurotasks benchmark: error: Ray: {type(err).__name__}: {err}", file=sys.stderr)
+        except runner.RayUnavailable as err:              # not installed, cannot start or join, too small
+            print(f"neurotasks benchmark: error: {err}", file=sys.stderr)
             return 1
     rows = results.collect(cells, out)
     written = results.write_results(out, rows, settings.command(str(out)), settings.describe())
@@ -325,6 +335,6 @@ def _run_with_progress(todo: list[Cell], settings: Settings, out: Path, args: ar
 
     try:
         run_cells(todo, settings.budget, out, address=args.address, cpus_per_cell=args.cpus_per_cell,
-                  figures=args.run_figures, report=report)
+                  figures=args.run_figures, report=report, tick=bar.refresh)
     finally:
         bar.close()
