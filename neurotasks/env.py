@@ -21,6 +21,7 @@ from gymnasium import spaces
 
 from neurotasks.registry import make_task
 from neurotasks.rendering import render_ansi, render_rgb
+from neurotasks.rules import reward_table
 from neurotasks.task import Task
 
 RENDER_MODES = ("rgb_array", "ansi")
@@ -75,14 +76,7 @@ def check_env_options(task: Task, trials_per_episode: int | None, rewards: Mappi
         raise ValueError(f"render_mode must be one of {(None, *RENDER_MODES)}, got {render_mode!r}")
     if isinstance(trial_chunk, bool) or not isinstance(trial_chunk, (int, np.integer)) or trial_chunk < 1:
         raise ValueError(f"trial_chunk must be a positive int, got {trial_chunk!r}")
-    table = dict(task.rule.default_rewards)
-    for key, value in (rewards or {}).items():
-        if key not in table:
-            raise ValueError(f"rewards has unknown key {key!r}; valid keys: {sorted(table)}")
-        if not np.isfinite(value):
-            raise ValueError(f"rewards[{key!r}] must be a finite number, got {value!r}")
-        table[key] = float(value)
-    return table
+    return reward_table(task.rule.default_rewards, rewards)
 
 
 #: Seeds are ints in [0, SEED_LIMIT): NumPy's SeedSequence mixes a seed into a pool of 128 bits,

@@ -13,7 +13,9 @@ A rule is written once, vectorised over trials, and serves three callers:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +24,28 @@ from neurotasks.batch import TrialBatch
 #: NeuroGym's convention: breaking fixation aborts (-0.1); the first response ends the trial,
 #: +1 if correct, 0 if wrong; no response earns 0.
 DEFAULT_CHOICE_REWARDS: dict[str, float] = {"abort": -0.1, "correct": 1.0, "fail": 0.0, "miss": 0.0}
+
+
+def reward_table(defaults: Mapping[str, float], rewards: Mapping[str, Any] | None) -> dict[str, float]:
+    """The full reward table: ``defaults`` with the overrides in ``rewards``, each checked.
+
+    Shared by the environments (``rewards=``) and ``Task.evaluate(actions=..., rewards=...)``, so
+    both accept exactly the same tables. Keys must be among ``defaults``; values must be finite
+    real numbers (ints, floats or NumPy scalars; not bools or strings). Errors name the key.
+    """
+    table = {key: float(value) for key, value in defaults.items()}
+    if rewards is None:
+        return table
+    if not isinstance(rewards, Mapping):
+        raise TypeError(f"rewards must be a mapping of reward names to numbers, got {type(rewards).__name__}")
+    for key, value in rewards.items():
+        if not isinstance(key, str) or key not in table:
+            raise ValueError(f"rewards has unknown key {key!r}; valid keys: {sorted(table)}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(value):
+            raise ValueError(f"rewards[{key!r}] must be a finite number, got {value!r}")
+        table[key] = float(value)
+    return table
 
 
 class ResponseRule:
@@ -87,7 +111,7 @@ class ResponseRule:
         Steps are replayed in time order (vectorised over trials); a trial's actions after it
         ended (a response or a fixation break) are ignored, exactly as in the environment.
         """
-        rewards = {**self.default_rewards, **(rewards or {})}
+        rewards = reward_table(self.default_rewards, rewards)
         table = self.trial_table(batch)
         n, n_steps = len(batch), batch.n_steps
         if actions.shape[:2] != (n, n_steps):

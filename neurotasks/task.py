@@ -12,6 +12,15 @@ The base class does the rest, identically for every task: catch trials, forced p
 rounding durations to ``dt``, padding, input baseline and white noise, rectification,
 validation, and scoring through the task's response rule. ``trials(n)`` therefore runs a
 fixed number of array operations whatever ``n`` is: no Python loop over trials or time steps.
+
+Validation is declared as data and checked in one place. A subclass declares what each period
+can last (``declare_period``, or entries of ``period_timing``), the domain of each parameter it
+draws (``param_domains``) and the parameters it derives (``derived_params``). Once the outermost
+``__init__`` has returned, ``check_construction`` makes sure that every period lasts at least
+one step at ``dt`` and that no trial can outgrow ``max_trial_steps``; ``trials(n, **forced)``
+checks the forced values against their domains before drawing anything, and the size of the
+batch against ``max_batch_bytes`` before allocating it; ``evaluate`` refuses non-finite outputs
+and actions outside the action space.
 """
 
 from __future__ import annotations
@@ -24,13 +33,25 @@ import numpy as np
 
 from neurotasks.batch import TrialBatch, concatenate
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Domain, Flag
 from neurotasks.noise import add_normals
 from neurotasks.rules import ResponseRule
 from neurotasks.stacked_draws import GeneratorStack, StackError
-from neurotasks.timing import Duration, as_duration
+from neurotasks.timing import Duration, PeriodTiming, as_duration
 
 #: Every registered task class by id, filled in as task modules are imported.
 TASK_CLASSES: dict[str, type[Task]] = {}
+
+#: Default ceiling on the steps of one trial (``max_trial_steps``). The longest default trial is
+#: 350 steps (SequenceExecution-v0); the longest in time, ParametricWorkingMemory-v0's 4.9 s, is
+#: 4,900 steps at dt = 1 ms. 10,000 leaves room for every default and paper configuration down to
+#: dt = 0.5 ms, and stops a mistyped duration (1e9 ms) or dt (1e-9 ms) before it hangs.
+MAX_TRIAL_STEPS = 10_000
+#: Default ceiling on the memory of one batch (``max_batch_bytes``): 4 GiB.
+MAX_BATCH_BYTES = 4 * 2**30
+#: The most input or output channels an argument can ask for (FlipFlop's ``n_bits``,
+#: PathIntegration's ``n_place_cells``): each is a named channel, made when the task is.
+MAX_CHANNELS = 10_000
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -54,6 +75,16 @@ class _NoGenerator:
 
 
 _NO_RNG: Any = _NoGenerator()
+
+
+class TaskMeta(type):
+    """Runs ``Task.check_construction`` once a task is made, after the outermost ``__init__``
+    (a subclass's ``__init__`` sets its periods after calling the base class's)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        task = super().__call__(*args, **kwargs)
+        task.check_construction()
+        return task
 
 
 class Trials:
@@ -166,7 +197,7 @@ class Trials:
     def channel(self, name: str) -> int:
         return self.task.input_names.index(name)
 
-class Task:
+class Task(metaclass=TaskMeta):
     """Base class of every task. See the module docstring for what a subclass writes.
 
     Class attributes a subclass sets:
@@ -175,6 +206,17 @@ class Task:
         tags: keywords (``"decision"``, ``"working memory"``, ``"paper"``...).
         reference: the experiment and the modelling paper the defaults come from.
         period_names: the periods in trial order (they tile the trial).
+        derived_params: parameters the task computes rather than draws, each with what to
+            force instead (forcing them is refused with that advice).
+
+    Arguments every task accepts:
+        dt, catch_prob, catch_duration, input_baseline, input_noise, tau_in, rectify_inputs:
+            see each task.
+        max_trial_steps: the most steps one trial may have (default ``MAX_TRIAL_STEPS``,
+            10,000). The longest trial the arguments allow is checked against it when the task
+            is made, and trials made with forced parameters when they are drawn.
+        max_batch_bytes: the most memory one batch may take (default ``MAX_BATCH_BYTES``, 4 GiB),
+            estimated and checked before ``trials(n)`` allocates it.
     """
 
     id: ClassVar[str] = ""
@@ -201,6 +243,12 @@ class Task:
     stackable_draws: bool | None = None
     #: The network the paper trained on this task (read by the agents package).
     suggested_network: ClassVar[dict[str, Any]] = {"n_units": 100}
+    #: Parameters the task computes (in ``derive_params`` or ``fill``) rather than draws, each
+    #: with what to force instead; forcing one is refused with that advice.
+    derived_params: ClassVar[dict[str, str]] = {}
+    #: Bytes per step of a batch that ``fill`` allocates besides the batch's own arrays
+    #: (used by the memory estimate checked against ``max_batch_bytes``).
+    fill_bytes_per_step: int = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -217,6 +265,8 @@ class Task:
         input_noise: float = 0.0,
         tau_in: float = 100.0,
         rectify_inputs: bool = False,
+        max_trial_steps: int = MAX_TRIAL_STEPS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         self.dt = _positive(dt, "dt")
         self.catch_prob = _probability(catch_prob, "catch_prob")
@@ -225,6 +275,10 @@ class Task:
         self.input_noise = _nonnegative(input_noise, "input_noise")
         self.tau_in = _positive(tau_in, "tau_in")
         self.rectify_inputs = bool(rectify_inputs)
+        self.max_trial_steps = _positive_int(max_trial_steps, "max_trial_steps")
+        self.max_batch_bytes = _positive_int(max_batch_bytes, "max_batch_bytes")
+        #: What each period can last (period name -> PeriodTiming), declared by the subclass.
+        self.period_timing: dict[str, PeriodTiming] = {}
         self.kwargs: dict[str, Any] = {}  # the arguments this task was made with (set by make_task)
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -233,8 +287,20 @@ class Task:
         raise NotImplementedError
 
     def derive_params(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Parameters computed from others (re-run after forcing). Default: none."""
+        """Parameters computed from others (re-run after forcing; list them in ``derived_params``).
+        Default: none."""
         return params
+
+    def param_domains(self) -> dict[str, Domain]:
+        """The domain of every parameter the task draws (what ``trials(**forced)`` accepts):
+        name -> ``neurotasks.domains`` Domain. Subclasses add theirs to the base's ``catch``."""
+        return {"catch": Flag()}
+
+    def impose(self, params: dict[str, np.ndarray], forced: dict[str, np.ndarray]) -> None:
+        """Write the forced values (checked against their domains) into the drawn ``params``, in
+        place, and make the drawn parameters that depend on them agree; a ValueError naming the
+        parameters when forced values contradict each other. Default: write them."""
+        params.update(forced)
 
     def sample_durations(self, params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Each period's duration in ms, (n,) arrays, by period name.
@@ -252,6 +318,66 @@ class Task:
         """Write the noiseless inputs, targets, mask and gt of ``trials``."""
         raise NotImplementedError
 
+    def declare_period(self, period: str, value: Any, argument: str, *, can_be_zero: bool = False) -> Duration:
+        """The Duration of a user's ``argument=value`` (checked under that name), recorded as what
+        ``period`` lasts for the checks of ``check_construction``."""
+        duration = check_duration(value, argument, allow_zero=can_be_zero)
+        self.period_timing[period] = PeriodTiming(argument, duration, can_be_zero)
+        return duration
+
+    # ------------------------------------------------------------------ validation at construction
+    def check_construction(self) -> None:
+        """Refuse, naming the argument, a task whose trials could not be made as asked: a period
+        whose duration can round to 0 steps at ``dt`` (unless the task allows it to be 0, and then
+        only exactly 0), a catch trial of 0 steps, or a trial longer than ``max_trial_steps``.
+        Run once the outermost ``__init__`` has returned."""
+        missing = [name for name in self.period_names if name not in self.period_timing]
+        if missing:
+            raise TypeError(f"{type(self).__name__} must declare the timing of period(s) {missing} "
+                            "(declare_period or period_timing)")
+        dt = self.dt
+        problems = []
+        for period in self.period_names:
+            timing = self.period_timing[period]
+            duration, argument = timing.duration, timing.argument
+            shortest = duration.lowest_positive
+            if duration.min <= 0 and not timing.can_be_zero:
+                problems.append(f"{argument} must be > 0 ms on every trial (the {period} period cannot be empty), "
+                                f"but it can be {duration.min:g} ms")
+            elif shortest is not None and round(shortest / dt) < 1:
+                problems.append(f"{argument} can be {shortest:g} ms, which is 0 steps at dt={dt:g} ms ({shortest:g} / "
+                                f"{dt:g} = {shortest / dt:.3g} rounds to 0): the {period} period would vanish")
+        if problems:
+            raise ValueError("; ".join(problems) + f". Make every period at least one step ({dt:g} ms) long, "
+                             "or use a smaller dt")
+        catch_steps = round(self.catch_duration / dt)
+        if catch_steps < 1:
+            raise ValueError(f"catch_duration ({self.catch_duration:g} ms) is 0 steps at dt={dt:g} ms "
+                             f"({self.catch_duration / dt:.3g} rounds to 0); make it at least one step ({dt:g} ms)")
+        longest = {p: _steps(self.period_timing[p].duration.max, dt) for p in self.period_names}
+        total = sum(longest.values())
+        if total > self.max_trial_steps or catch_steps > self.max_trial_steps:
+            if catch_steps > total:
+                culprit = f"catch_duration ({self.catch_duration:g} ms: {catch_steps} steps)"
+            else:
+                ranked = sorted(self.period_names, key=lambda p: -longest[p])[:3]
+                culprit = ", ".join(f"{self.period_timing[p].argument} (the {p} period: up to "
+                                    f"{self.period_timing[p].duration.max:g} ms)" for p in ranked)
+            longest_steps = max(total, catch_steps)
+            shown = f"{longest_steps:.0f}" if math.isfinite(longest_steps) else "unboundedly many"
+            raise ValueError(f"{self.id or type(self).__name__}: a trial can last {shown} steps at dt={dt:g} ms, "
+                             f"above max_trial_steps={self.max_trial_steps}; the longest: {culprit}. Shorten it, "
+                             "bound it, use a larger dt or raise max_trial_steps")
+        self._required_periods = np.array([not self.period_timing[p].can_be_zero for p in self.period_names])
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """The observation and output bounds must be finite float32 numbers (the spaces' dtype)."""
+        for what, (low, high) in (("observation", self.observation_range), ("output", self.output_range)):
+            if not (abs(low) <= _FLOAT32_MAX and abs(high) <= _FLOAT32_MAX and low <= high):
+                raise ValueError(f"{type(self).__name__}: the {what} range [{low:g}, {high:g}] is not finite in "
+                                 "float32; check input_baseline, input_noise and the task's signal arguments")
+
     def conditions(self) -> dict[str, np.ndarray]:
         """The condition grid used for validation: param name -> (K,) values, one per condition."""
         raise NotImplementedError
@@ -259,7 +385,8 @@ class Task:
     # ------------------------------------------------------------------ the generator
     @property
     def param_names(self) -> tuple[str, ...]:
-        """Names of every per-trial parameter (what ``trials(..., **forced)`` accepts)."""
+        """Names of the per-trial parameters drawn and derived before ``fill`` (those
+        ``trials(..., **forced)`` accepts are the keys of ``param_domains()``)."""
         probe = self.derive_params(self.sample_params(1, np.random.default_rng(0)))
         return ("catch", *probe)
 
@@ -288,12 +415,22 @@ class Task:
             n: number of trials.
             rng: an int seed, a ``numpy.random.Generator`` (advanced in place), or None.
             **forced: per-trial parameters to impose, a scalar or an (n,) array each,
-                e.g. ``coherence=51.2, ground_truth=1`` or ``catch=False``.
+                e.g. ``coherence=51.2, ground_truth=1`` or ``catch=False``. Each is converted to
+                the parameter's dtype and checked against its domain (``param_domains()``), and
+                the batch holds exactly the forced values. Unknown names, derived parameters
+                (``derived_params``) and values outside the domain are refused with a ValueError
+                naming the parameter, before anything is drawn.
+
+        Raises ValueError, naming the limit, if the batch would exceed ``max_batch_bytes`` or a
+        forced parameter makes a trial longer than ``max_trial_steps`` or empties a period.
         """
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
+        n = int(n)
+        self._check_batch_bytes(n, 1)               # at least a step a trial: before drawing anything
+        values = self._forced_values(forced, n) if forced else {}
         rng = as_generator(rng)
-        params, steps = self._draw(int(n), rng, forced)
+        params, steps = self._draw(n, rng, values)
         return self._finish(self._assemble(params, steps, rng), [rng])
 
     def trials_from(self, rngs: Sequence[np.random.Generator], n: int, *,
@@ -318,6 +455,7 @@ class Task:
         if not rngs:
             raise ValueError("rngs must hold at least one numpy.random.Generator")
         n = int(n)
+        self._check_batch_bytes(n * len(rngs), 1)
         if self._fill_draws():
             return concatenate([self._assemble(*self._draw(n, rng, {}), rng) for rng in rngs])
         params, steps = self._draws_from(rngs, n)
@@ -360,40 +498,96 @@ class Task:
                 self.fill_draws = True
         return bool(self.fill_draws)
 
-    def _draw(self, n: int, rng: np.random.Generator, forced: Mapping[str, Any]) -> tuple[dict[str, np.ndarray],
-                                                                                        np.ndarray]:
+    def _forced_values(self, forced: Mapping[str, Any], n: int) -> dict[str, np.ndarray]:
+        """The forced parameters as (n,) arrays of their dtypes, each checked against its domain;
+        unknown and derived names refused by name. Nothing is drawn before this has passed."""
+        domains = self.param_domains()
+        derived = sorted(set(forced) & set(self.derived_params))
+        if derived:
+            raise ValueError("; ".join(f"{name} is derived by {self.id or type(self).__name__}, not drawn, "
+                                       f"so it cannot be forced: {self.derived_params[name]}" for name in derived))
+        unknown = sorted(set(forced) - set(domains))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.trials got unknown parameter(s) {unknown}; "
+                             f"known: {list(domains)}")
+        return {name: domains[name].convert(value, name, n) for name, value in forced.items()}
+
+    def _draw(self, n: int, rng: np.random.Generator, forced: Mapping[str, np.ndarray]) -> tuple[
+            dict[str, np.ndarray], np.ndarray]:
         """Every random draw of a batch but the noise (and what ``fill`` draws): the trials'
-        parameters and the steps of each period, (n, P) int64."""
+        parameters and the steps of each period, (n, P) int64. ``forced``: from ``_forced_values``."""
         catch = rng.random(n) < self.catch_prob
         params = {"catch": catch, **self.sample_params(n, rng)}
         if forced:
-            unknown = sorted(set(forced) - set(params) - set(self.derive_params(dict(params))))
-            if unknown:
-                raise ValueError(f"{type(self).__name__}.trials got unknown parameter(s) {unknown}; "
-                                 f"known: {list(self.param_names)}")
-            for key, value in forced.items():
-                value = np.asarray(value)
-                if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n):
-                    raise ValueError(f"forced parameter {key} must be a scalar or have shape ({n},), "
-                                     f"got shape {value.shape}")
-                dtype = params[key].dtype if key in params else value.dtype
-                params[key] = np.broadcast_to(value, (n,)).astype(dtype, copy=True)
-            self.check_params(params)
+            self.impose(params, dict(forced))
         params = self.derive_params(params)
         params["catch"] = params["catch"].astype(bool)
+        if forced:
+            self._check_forced_kept(params, forced)
 
         durations = self.sample_durations(params, rng)
         ms = np.empty((n, len(self.period_names)))
         for j, name in enumerate(self.period_names):
             ms[:, j] = durations[name]
-        steps = np.rint(ms / self.dt).astype(np.int64)
+        steps = np.rint(ms / self.dt)
         catch = params["catch"]
+        regular = ~catch
+        # Checked in floats before the conversion (a forced interval of 1e300 ms must not wrap around).
+        if not steps.sum(axis=1).max(initial=0.0, where=regular) <= self.max_trial_steps:
+            self._refuse_steps(steps, regular, forced)
+        empty = steps[:, self._required_periods] < 1
+        if empty.any() and (empty.any(axis=1) & regular).any():
+            self._refuse_steps(steps, regular, forced)
+        steps = steps.astype(np.int64)
         if catch.any():
             steps[catch] = 0
             steps[catch, 0] = round(self.catch_duration / self.dt)
-        if steps.sum(axis=1).min() < 1:
-            raise ValueError(f"{self.id}: a trial came out with no steps; check the durations and dt")
         return params, steps
+
+    def _check_forced_kept(self, params: Mapping[str, np.ndarray], forced: Mapping[str, np.ndarray]) -> None:
+        """A forced value is what the batch uses: the task's derivations must not have overwritten it."""
+        for name, value in forced.items():
+            if not np.array_equal(params[name], value):
+                changed = np.flatnonzero(params[name] != value)
+                raise ValueError(f"forced parameter {name} contradicts the task's other parameters on "
+                                 f"{changed.size} trial(s) (trial {changed[0]}: forced {value[changed[0]]!r}, "
+                                 f"the task makes it {params[name][changed[0]]!r}); force them consistently")
+
+    def _refuse_steps(self, steps: np.ndarray, regular: np.ndarray, forced: Mapping[str, np.ndarray]) -> None:
+        """The error for regular trials that are too long or have an empty period: named after the
+        forced parameters that gave them (construction rules the rest out)."""
+        total = steps.sum(axis=1)
+        cause = (f"with the forced parameter(s) {', '.join(sorted(forced))}" if forced else
+                 "although the task's arguments were checked when it was made (a bug: please report it)")
+        too_long = regular & ~(total <= self.max_trial_steps)
+        if too_long.any():
+            longest = total[too_long].max()
+            raise ValueError(f"{self.id}: trials of {longest:.4g} steps at dt={self.dt:g} ms {cause}, above "
+                             f"max_trial_steps={self.max_trial_steps}")
+        empty = (steps[:, self._required_periods] < 1) & regular[:, None]
+        names = [p for p, required in zip(self.period_names, self._required_periods, strict=True) if required]
+        vanished = sorted({names[j] for j in np.flatnonzero(empty.any(axis=0))})
+        raise ValueError(f"{self.id}: the {', '.join(vanished)} period(s) last 0 steps at dt={self.dt:g} ms on "
+                         f"{int(empty.any(axis=1).sum())} trial(s) {cause}")
+
+    def batch_bytes(self, n: int, n_steps: int) -> int:
+        """Estimated bytes of a batch of ``n`` trials of ``n_steps`` steps while it is made: its
+        inputs, targets, mask and gt, the noise laid over them, the period index and what ``fill``
+        adds (``fill_bytes_per_step``), plus a few hundred bytes of parameters per trial."""
+        n_in, n_out = len(self.input_names), len(self.output_names)
+        per_step = 6 * n_in + 8 * n_out + 8 + 8 + self.fill_bytes_per_step
+        if self.input_noise:
+            per_step += 9 * n_in
+        per_trial = 8 * (2 * len(self.period_names) + 24)
+        return n * (n_steps * per_step + per_trial)
+
+    def _check_batch_bytes(self, n: int, n_steps: int) -> None:
+        """Refuse, before allocating, a batch estimated above ``max_batch_bytes``."""
+        need = self.batch_bytes(n, n_steps)
+        if need > self.max_batch_bytes:
+            raise ValueError(f"{self.id or type(self).__name__}.trials: {n} trial(s) of {n_steps} step(s) would take "
+                             f"about {_gib(need)} of memory, above max_batch_bytes={self.max_batch_bytes} "
+                             f"({_gib(self.max_batch_bytes)}); ask for fewer trials (n) or raise max_batch_bytes")
 
     def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator) -> TrialBatch:
         """The arrays of trials whose parameters and period steps are drawn, before the noise:
@@ -401,6 +595,7 @@ class Task:
         ends = np.cumsum(steps, axis=1)
         starts = ends - steps
         lengths = ends[:, -1].copy()
+        self._check_batch_bytes(len(lengths), int(lengths.max()))
         periods = {k: np.stack([starts[:, i], ends[:, i]], axis=1) for i, k in enumerate(self.period_names)}
 
         tr = Trials(self, params, periods, lengths, fill_rng)
@@ -440,9 +635,6 @@ class Task:
         call, so the noise of a trial never depends on the padding around it."""
         add_normals(rngs, np.asarray(counts) * steps.shape[1], steps.reshape(-1), self.input_noise_sd)
 
-    def check_params(self, params: dict[str, np.ndarray]) -> None:
-        """Validate forced parameters (subclasses extend; raise ValueError naming the parameter)."""
-
     # ------------------------------------------------------------------ validation grid
     def grid_trials(self, repeats: int, rng: np.random.Generator | int | None = None,
                     include_catch: bool = True) -> TrialBatch:
@@ -465,10 +657,17 @@ class Task:
                  rewards: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
         """Per-trial behaviour, decoded with this task's one rule.
 
-        Give ``outputs`` (B, T, n_out) from a supervised network, or ``actions`` (B, T[, n])
-        from an RL agent (replayed through the environment's reward rule). Returns a dict of
-        (B,) arrays with at least ``choice`` (-1: no response), ``correct`` (NaN on catch
-        trials) and ``rt`` (ms; NaN where there is none).
+        Give ``outputs`` (B, T, n_out) from a supervised network, or ``actions`` from an RL agent
+        (replayed through the environment's reward rule): (B, T) ints of the ``Discrete`` action
+        space for choice and timing tasks, (B, T, n_out) numbers inside the ``Box`` for continuous
+        ones. Returns a dict of (B,) arrays with at least ``choice`` (-1: no response), ``correct``
+        (NaN on catch trials) and ``rt`` (ms; NaN where there is none).
+
+        Refused with a ValueError saying how many and where: outputs that are not finite
+        numbers, and actions the environment would refuse (bools, floats for a Discrete space,
+        values outside the space, non-finite values) on real steps; actions on the padding
+        (``t >= lengths``, where ``gt`` is -1) are never read. ``rewards`` is checked as the
+        environment checks it.
         """
         if (outputs is None) == (actions is None):
             raise ValueError("evaluate needs exactly one of outputs= or actions=")
@@ -477,8 +676,48 @@ class Task:
             expected = (len(batch), batch.n_steps, len(self.output_names))
             if outputs.shape != expected:
                 raise ValueError(f"outputs must have shape (B, T, n_out) = {expected}, got {outputs.shape}")
+            if outputs.dtype.kind not in "iuf":
+                raise ValueError(f"outputs must be real numbers, got an array of dtype {outputs.dtype}")
+            bad = ~np.isfinite(outputs)
+            if bad.any():
+                raise ValueError(f"outputs must be finite: {_where(bad, 'trial, step, output')}")
             return self.rule.decode_outputs(batch, outputs)
-        return self.rule.replay(batch, np.asarray(actions), rewards)
+        return self.rule.replay(batch, self.check_actions(batch, actions), rewards)
+
+    def check_actions(self, batch: TrialBatch, actions: Any) -> np.ndarray:
+        """``actions`` for ``batch`` as an array, if every one on a real step is in the action
+        space (the one the environment uses); else a ValueError saying which are not."""
+        actions = np.asarray(actions)
+        n, n_steps = len(batch), batch.n_steps
+        real = batch.valid
+        if self.rule.action_kind == "discrete":
+            n_actions = len(self.action_names or ())
+            space = f"Discrete({n_actions})"
+            if actions.shape != (n, n_steps):
+                raise ValueError(f"actions must have shape (B, T) = ({n}, {n_steps}) for {space}, "
+                                 f"got {actions.shape}")
+            if actions.dtype.kind not in "iu":
+                raise ValueError(f"actions must be ints of {space} (0 to {n_actions - 1}), got an array of dtype "
+                                 f"{actions.dtype}")
+            bad = ((actions < 0) | (actions >= n_actions)) & real
+            if bad.any():
+                raise ValueError(f"actions must lie in {space} (0 to {n_actions - 1}) on every real step: "
+                                 f"{_where(bad, 'trial, step', actions)}")
+            return actions
+        width = len(self.output_names)
+        lo, hi = (np.float32(x) for x in self.output_range)
+        space = f"Box({lo:g}, {hi:g}, ({width},))"
+        if actions.shape != (n, n_steps, width):
+            raise ValueError(f"actions must have shape (B, T, n_out) = ({n}, {n_steps}, {width}) for {space}, "
+                             f"got {actions.shape}")
+        if actions.dtype.kind not in "iuf":
+            raise ValueError(f"actions must be numbers in {space}, got an array of dtype {actions.dtype}")
+        as_float32 = actions.astype(np.float32)        # compared as the environment compares them
+        bad = ~((as_float32 >= lo) & (as_float32 <= hi)) & real[:, :, None]
+        if bad.any():
+            raise ValueError(f"actions must be finite numbers in {space} on every real step: "
+                             f"{_where(bad, 'trial, step, output', actions)}")
+        return actions
 
     def score(self, batch: TrialBatch, evaluation: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Summary numbers of an evaluation; ``criterion.metric`` is one of them.
@@ -520,6 +759,25 @@ class Task:
         return f"{type(self).__name__}({args})"
 
 
+def _where(bad: np.ndarray, axes: str, values: np.ndarray | None = None) -> str:
+    """'3 value(s) are not, the first at (trial, step) = (0, 5)[: 99]' for an error message."""
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    shown = f": {np.asarray(values[first]).item()!r}" if values is not None else ""
+    return f"{int(bad.sum())} value(s) are not, the first at ({axes}) = {first}{shown}"
+
+
+def _steps(ms: float, dt: float) -> float:
+    """Steps of a duration of ``ms`` at ``dt`` (rounded, as trials round them); inf if unbounded."""
+    return float(np.rint(ms / dt)) if math.isfinite(ms) else math.inf
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.3g} GiB"
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _leading(counts: np.ndarray, width: int) -> np.ndarray:
     """(len(counts), width) bool: True on the first ``counts[i]`` entries of row i (one ``np.repeat``
     of runs, several times faster than a broadcast comparison)."""
@@ -544,9 +802,10 @@ def _clear_padding(arrays: Sequence[np.ndarray], lengths: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------- argument checks
 def check_number(value: Any, name: str) -> float:
-    """A finite real number (not a bool) -> float, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
+    """A finite real number (not a bool) that float32 can hold (trials are float32) -> float, or a
+    ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or abs(value) > _FLOAT32_MAX:
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
@@ -565,6 +824,12 @@ def _nonnegative(value: Any, name: str) -> float:
     return value
 
 
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def _probability(value: Any, name: str) -> float:
     value = check_number(value, name)
     if not 0.0 <= value <= 1.0:
@@ -579,6 +844,15 @@ def check_duration(value: Any, name: str, *, allow_zero: bool = False) -> Durati
         raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} duration in ms, "
                          f"got {value!r}")
     return duration
+
+
+def check_milliseconds(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """A fixed duration in ms (a number; a Duration gives its longest value), finite, > 0 (or
+    >= 0 when ``allow_zero``) -> float, or a ValueError naming ``name``."""
+    ms = check_duration(value, name, allow_zero=allow_zero).max
+    if not math.isfinite(ms):
+        raise ValueError(f"{name} must be a finite duration in ms, got {value!r}")
+    return float(ms)
 
 
 def check_values(values: Any, name: str, low: float = -math.inf, high: float = math.inf, *,
@@ -601,4 +875,5 @@ def check_values(values: Any, name: str, low: float = -math.inf, high: float = m
 
 
 # Names re-exported for task modules.
-__all__ = ["TASK_CLASSES", "Task", "Trials", "as_generator", "check_duration", "check_number", "check_values"]
+__all__ = ["MAX_BATCH_BYTES", "MAX_CHANNELS", "MAX_TRIAL_STEPS", "TASK_CLASSES", "Task", "TaskMeta", "Trials",
+           "as_generator", "check_duration", "check_milliseconds", "check_number", "check_values"]

@@ -27,6 +27,15 @@ class Duration:
     def mean(self) -> float:
         raise NotImplementedError
 
+    @property
+    def lowest_positive(self) -> float | None:
+        """The shortest positive duration it can take, or None when it has no positive value or
+        takes positive values arbitrarily close to 0 (a continuous distribution from 0).
+
+        Validation uses it: a period must not get a positive duration that rounds to 0 steps.
+        """
+        return self.min if self.min > 0 else None
+
 
 @dataclass(frozen=True)
 class Constant(Duration):
@@ -113,6 +122,11 @@ class Choice(Duration):
     def mean(self) -> float:
         return float(np.average(self.values, weights=self.p))
 
+    @property
+    def lowest_positive(self) -> float | None:
+        positive = [v for v in self.values if v > 0]
+        return min(positive) if positive else None
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.choice(np.asarray(self.values), size=n, p=self.p)
 
@@ -131,8 +145,8 @@ class TruncatedExponential(Duration):
     high: float = math.inf
 
     def __post_init__(self) -> None:
-        if not self.scale > 0:
-            raise ValueError(f"TruncatedExponential needs mean > 0, got {self.scale}")
+        if not (isinstance(self.scale, (int, float, np.integer, np.floating)) and 0 < self.scale < math.inf):
+            raise ValueError(f"TruncatedExponential needs a finite mean > 0, got {self.scale!r}")
         _check_nonnegative(self.low, "min")
         if not self.high > self.low:
             raise ValueError(f"TruncatedExponential needs max > min, got min={self.low}, max={self.high}")
@@ -161,6 +175,25 @@ class TruncatedExponential(Duration):
         x = self.low - self.scale * np.log1p(-u * mass)
         # Guard the open upper bound against floating-point round-up.
         return np.minimum(x, np.nextafter(self.high, -np.inf)) if math.isfinite(self.high) else x
+
+
+@dataclass(frozen=True)
+class PeriodTiming:
+    """What one period of a task can last, declared by the task so that the base class can check,
+    when the task is made, that every period lasts at least one step at ``dt`` and that no trial
+    can outgrow the task's ``max_trial_steps``.
+
+    Attributes:
+        argument: the constructor argument(s) that set the period, named in error messages.
+        duration: every duration the period can take on a regular (non-catch) trial, in ms (a
+            distribution, or a ``Choice`` of the durations that the trial's parameters give it).
+        can_be_zero: whether the period may last 0 ms by design (a delay drawn from 0); a positive
+            duration that rounds to 0 steps is refused all the same.
+    """
+
+    argument: str
+    duration: Duration
+    can_be_zero: bool = False
 
 
 def as_duration(value: Duration | float | int | Sequence, name: str) -> Duration:

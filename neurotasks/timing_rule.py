@@ -65,7 +65,8 @@ class TimingRule(ResponseRule):
 
     def timing_reward(self, error: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
         """``scale * max(0, 1 - |error| / (tolerance * target))``."""
-        return scale * np.maximum(0.0, 1.0 - np.abs(error) / (self.tolerance * target))
+        with np.errstate(over="ignore"):            # a target of a tiny fraction of a ms: 0 unless exact
+            return scale * np.maximum(0.0, 1.0 - np.abs(error) / (self.tolerance * target))
 
     def _outcome(self, went: np.ndarray, early: np.ndarray, produced: np.ndarray, target: np.ndarray,
                  catch: np.ndarray) -> dict[str, np.ndarray]:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import check_values
-from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
+from neurotasks.domains import Reals, Values
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, check_values
+from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
 #: The paper's coherences of each modality, in % (pycog's mante.py).
@@ -79,6 +80,9 @@ class ContextDecision(DecisionTask):
     `stimulus_duration` (800), `decision` (300), `catch_prob` (1/73), `catch_duration` (1200),
     `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
 
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
+
     ## Reference
     Song, Yang & Wang (2016) PLoS Comput Biol 12(2): e1004792, Fig. 4 and Fig. 5;
     Mante, Sussillo, Shenoy & Newsome (2013) Nature 503: 78-84.
@@ -96,15 +100,19 @@ class ContextDecision(DecisionTask):
     output_names = ("choice_1", "choice_2")
     criterion = Criterion("percent_correct", ">", 90.0, window=5)
     suggested_network = {"n_units": 150, "excitatory_fraction": 0.8, "batch_size": 50}
+    derived_params = {"ground_truth": "it is the direction of the attended modality; force context, "
+                                      "motion_direction and colour_direction instead"}
 
     def __init__(self, *, dt: float = 20.0, coherences: Sequence[float] = COHERENCES,
                  fixation: float | Duration = 100.0, stimulus_duration: float | Duration = 800.0,
                  decision: float | Duration = 300.0, catch_prob: float = 1 / 73, catch_duration: float = 1200.0,
-                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
-                         tau_in=tau_in, input_baseline=input_baseline)
+                         tau_in=tau_in, input_baseline=input_baseline, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
         self.coherences = check_values(coherences, "coherences", 0.0, 100.0)
-        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
+        self.durations = self.fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def sample_params(self, n, rng):
         return {
@@ -119,17 +127,11 @@ class ContextDecision(DecisionTask):
         attended = np.where(params["context"] == MOTION, params["motion_direction"], params["colour_direction"])
         return {**params, "ground_truth": attended.astype(np.int64)}
 
-    def check_params(self, params):
-        if "ground_truth" in params:  # sample_params never draws it: it was forced
-            raise ValueError("ground_truth is derived (the direction of the attended modality); force context, "
-                             "motion_direction and colour_direction instead")
-        for name in ("context", "motion_direction", "colour_direction"):
-            if np.any((params[name] != 0) & (params[name] != 1)):
-                raise ValueError(f"{name} must be 0 or 1, got {np.unique(params[name])}")
-        for name in ("motion_coherence", "colour_coherence"):
-            coh = params[name]
-            if np.any(~np.isfinite(coh)) or np.any((coh < 0) | (coh > 100)):
-                raise ValueError(f"{name} must lie in [0, 100] %, got {np.unique(coh)}")
+    def param_domains(self):
+        direction = Values((0, 1), what="the choice it points to")
+        return {**super().param_domains(), "context": Values((MOTION, COLOUR), what="0 motion, 1 colour"),
+                "motion_coherence": Reals(0.0, 100.0, what="%"), "motion_direction": direction,
+                "colour_coherence": Reals(0.0, 100.0, what="%"), "colour_direction": direction}
 
     def conditions(self):
         grid = np.meshgrid([MOTION, COLOUR], self.coherences, [0, 1], self.coherences, [0, 1], indexing="ij")

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Domain, Values
 from neurotasks.rules import ChoiceRule
-from neurotasks.task import Task, Trials, check_duration
+from neurotasks.task import Task, Trials
 from neurotasks.timing import Duration
 
 LOW = 0.2
@@ -22,13 +23,6 @@ HIGH = 1.0
 BASELINE = 0.2
 SIGMA_IN = 0.01
 TAU_IN = 100.0
-
-
-def fixation_stimulus_decision(fixation: Any, stimulus_duration: Any, decision: Any) -> dict[str, Duration]:
-    """The durations of the paper's three-period trial, each checked under its argument's name."""
-    return {"fixation": check_duration(fixation, "fixation"),
-            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
-            "decision": check_duration(decision, "decision")}
 
 
 class DecisionTask(Task):
@@ -45,6 +39,16 @@ class DecisionTask(Task):
                          rectify_inputs=True, **kwargs)
         self.action_names = ("fixate", *self.output_names)
         self.rule = ChoiceRule(response_period="decision", rt_period="stimulus")
+
+    def fixation_stimulus_decision(self, fixation: Any, stimulus_duration: Any, decision: Any) -> dict[str, Duration]:
+        """The durations of the paper's three-period trial, each declared under its argument's name."""
+        return {"fixation": self.declare_period("fixation", fixation, "fixation"),
+                "stimulus": self.declare_period("stimulus", stimulus_duration, "stimulus_duration"),
+                "decision": self.declare_period("decision", decision, "decision")}
+
+    def choice_domain(self) -> Domain:
+        """``ground_truth``: the index of a choice."""
+        return Values(range(len(self.output_names)), what="the correct choice")
 
     def write_choice_targets(self, tr: Trials, *, fixation: tuple[str, ...] = ("fixation",),
                              decision: str = "decision", high: float = HIGH,

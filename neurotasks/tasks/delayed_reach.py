@@ -8,8 +8,9 @@ import numpy as np
 
 from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Flag, Reals, Values
 from neurotasks.rules import TrackingRule
-from neurotasks.task import Task, Trials, check_duration, check_values
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, Task, Trials, check_values
 from neurotasks.timing import Duration, Uniform
 
 #: The default targets: 8 directions 45 degrees apart, on a circle of radius 1.
@@ -88,6 +89,14 @@ class DelayedReach(Task):
     `switched` (bool), `first_target` (index of the target shown first; `target` when there
     is no switch), `switch_time` (ms from delay onset to the switch, drawn uniformly within
     the delay; NaN without a switch). Validation grid: every target.
+    Forcing `target` alone keeps each trial's switch (the first target moves with it); forcing
+    `first_target` alone moves the target with it (to itself on trials without a switch);
+    forcing both sets `switched` where they differ. Forced values that contradict each other
+    (a switch to the same target, different targets without a switch) are refused, as is forcing
+    `angle` or `switch_time` (force `target`, `switch_phase`).
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Kao (2021) J Neurophysiol 126: 1857, "Considerations in using recurrent neural networks to
@@ -108,6 +117,9 @@ class DelayedReach(Task):
     signal_range = (-1.0, 1.0)
     output_range = (-1.0, 1.0)
     suggested_network = {"n_units": 100, "tau": 50.0}
+    derived_params = {"angle": "it is the angle of target; force target instead",
+                      "switch_time": "it is set by switch_phase within the delay; force switch_phase instead"}
+    fill_bytes_per_step = 8        # the (B, T) index of table rows
 
     #: Largest endpoint error (distance to the target) of a correct trial.
     endpoint_tolerance = 0.1
@@ -117,24 +129,26 @@ class DelayedReach(Task):
                  target_duration: float | Duration = 100.0, delay: float | Duration = DEFAULT_DELAY,
                  reaction_time: float | Duration = 150.0, movement: float | Duration = 400.0,
                  target_hold: float | Duration = 300.0, target_switch: bool | float = False,
-                 hold_tolerance: float = 0.2, input_noise: float = 0.01, tau_in: float = 100.0) -> None:
-        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in)
+                 hold_tolerance: float = 0.2, input_noise: float = 0.01, tau_in: float = 100.0,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
+        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
         self.target_angles = check_values(target_angles, "target_angles", -360.0, 360.0)
         if outputs not in ("position", "velocity"):
             raise ValueError(f"outputs must be 'position' or 'velocity', got {outputs!r}")
         self.outputs = outputs
         self.output_names = ("hand_x", "hand_y") if outputs == "position" else ("velocity_x", "velocity_y")
         self.durations = {
-            "hold": check_duration(hold, "hold"),
-            "target": check_duration(target_duration, "target_duration"),
-            "delay": check_duration(delay, "delay", allow_zero=True),
-            "go": check_duration(reaction_time, "reaction_time", allow_zero=True),
-            "movement": check_duration(movement, "movement"),
-            "target_hold": check_duration(target_hold, "target_hold"),
+            "hold": self.declare_period("hold", hold, "hold"),
+            "target": self.declare_period("target", target_duration, "target_duration"),
+            "delay": self.declare_period("delay", delay, "delay", can_be_zero=True),
+            "go": self.declare_period("go", reaction_time, "reaction_time", can_be_zero=True),
+            "movement": self.declare_period("movement", movement, "movement"),
+            "target_hold": self.declare_period("target_hold", target_hold, "target_hold"),
         }
-        if isinstance(target_switch, bool):
+        if isinstance(target_switch, (bool, np.bool_)):
             target_switch = float(target_switch)
-        if not isinstance(target_switch, (int, float)) or not 0.0 <= target_switch <= 1.0:
+        if not isinstance(target_switch, (int, float, np.integer, np.floating)) or not 0.0 <= target_switch <= 1.0:
             raise ValueError(f"target_switch must be a bool or a probability in [0, 1], got {target_switch!r}")
         if target_switch > 0 and len(self.target_angles) < 2:
             raise ValueError("target_switch needs at least two target_angles to switch between")
@@ -165,15 +179,33 @@ class DelayedReach(Task):
         params["first_target"] = np.where(switched, params["first_target"], target)
         return params
 
-    def check_params(self, params):
+    def param_domains(self):
+        index = Values(range(len(self.target_angles)), what="an index into target_angles")
+        return {**super().param_domains(), "target": index, "switched": Flag(), "first_target": index,
+                "switch_phase": Reals(0.0, 1.0, what="the fraction of the delay before the switch")}
+
+    def impose(self, params, forced):
+        # The target and the first target are drawn a non-zero offset apart (mod k); what is not
+        # forced of the two follows what is, keeping that offset on trials with a switch, so a
+        # forced switch always has another first target and a forced target keeps its switch.
         k = len(self.target_angles)
-        for name in ("target", "first_target"):
-            value = params[name]
-            if np.any((value < 0) | (value >= k) | (value != np.round(value))):
-                raise ValueError(f"{name} must be an index in [0, {k}), got {np.unique(value)}")
-        phase = params["switch_phase"]
-        if np.any(~((phase >= 0) & (phase <= 1))):
-            raise ValueError(f"switch_phase must lie in [0, 1], got {np.unique(phase)}")
+        offset = (params["first_target"] - params["target"]) % k
+        super().impose(params, forced)
+        target, first, switched = params["target"], params["first_target"], params["switched"]
+        if "target" in forced and "first_target" not in forced:
+            params["first_target"] = np.where(switched, (target + offset) % k, target)
+        elif "first_target" in forced and "target" not in forced:
+            params["target"] = np.where(switched, (first - offset) % k, first)
+        elif "target" in forced and "first_target" in forced and "switched" not in forced:
+            params["switched"] = first != target
+        moved = params["first_target"] != params["target"]
+        if np.any(params["switched"] & ~moved):
+            raise ValueError("forced parameter switched is True on trial(s) whose first_target is their target "
+                             + ("(a switch needs two target_angles)" if k < 2 else
+                                "(force first_target to another target, or switched=False)"))
+        if "first_target" in forced and np.any(~params["switched"] & moved):
+            raise ValueError("forced parameter first_target differs from target on trial(s) without a switch "
+                             "(switched is False there); force switched=True, or first_target equal to target")
 
     def conditions(self):
         return {"target": np.arange(len(self.target_angles))}

@@ -6,7 +6,7 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.rules import TrackingRule
-from neurotasks.task import Task, Trials, check_duration
+from neurotasks.task import MAX_BATCH_BYTES, MAX_CHANNELS, MAX_TRIAL_STEPS, Task, Trials, check_milliseconds
 from neurotasks.timing import Duration
 
 
@@ -52,10 +52,13 @@ class FlipFlop(Task):
     <= 0.1. There is no condition grid (every trial is a fresh random pulse train).
 
     ## Arguments
-    `dt` (10 ms), `n_bits` (3), `pulse_rate` (2 Hz per channel), `pulse_width` (20 ms),
-    `duration` (2000 ms), `input_noise` (0), `tau_in` (100).
+    `dt` (10 ms), `n_bits` (3; at most 10,000), `pulse_rate` (2 Hz per channel), `pulse_width` (20 ms),
+    `duration` (2000 ms; at least `pulse_width`), `input_noise` (0), `tau_in` (100).
     Trial parameter: `n_pulses` (pulses in the trial, all channels). `extras["pulses"]`
     (B, T, n_bits) int8 holds each pulse's sign at its onset step.
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Sussillo & Barak (2013) Neural Computation 25: 626, "Opening the black box: low-dimensional
@@ -79,23 +82,31 @@ class FlipFlop(Task):
     # Recurrent noise 0.05 rather than the paper's 0.15: at tau = 20 ms the larger noise swamps the
     # held bits (measured: twice as fast to RMSE 0.11 with 0.05).
     suggested_network = {"n_units": 100, "tau": 20.0, "sigma_rec": 0.05}
+    derived_params = {"n_pulses": "it is counted from the trial's random pulse trains, which cannot be forced"}
 
     def __init__(self, *, dt: float = 10.0, n_bits: int = 3, pulse_rate: float = 2.0, pulse_width: float = 20.0,
-                 duration: float | Duration = 2000.0, input_noise: float = 0.0, tau_in: float = 100.0) -> None:
-        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in)
-        if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or n_bits < 1:
-            raise ValueError(f"n_bits must be an int >= 1, got {n_bits!r}")
+                 duration: float | Duration = 2000.0, input_noise: float = 0.0, tau_in: float = 100.0,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
+        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
+        if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or not 1 <= n_bits <= MAX_CHANNELS:
+            raise ValueError(f"n_bits must be an int in [1, {MAX_CHANNELS}], got {n_bits!r}")
         self.n_bits = int(n_bits)
         if isinstance(pulse_rate, bool) or not isinstance(pulse_rate, (int, float, np.integer, np.floating)) \
                 or not 0.0 <= pulse_rate * self.dt / 1000.0 <= 1.0:
             raise ValueError(f"pulse_rate must be a number of Hz in [0, 1000/dt = {1000.0 / self.dt:g}], "
                              f"got {pulse_rate!r}")
         self.pulse_rate = float(pulse_rate)
-        self.pulse_width = check_duration(pulse_width, "pulse_width").max
+        self.pulse_width = check_milliseconds(pulse_width, "pulse_width")
         #: Steps of a pulse, and the dead time after each onset.
         self.pulse_steps = max(1, round(self.pulse_width / self.dt))
-        self.duration = check_duration(duration, "duration")
+        self.duration = self.declare_period("trial", duration, "duration")
+        if self.pulse_width > self.duration.max:
+            raise ValueError(f"pulse_width ({self.pulse_width:g} ms) must not exceed the longest trial "
+                             f"({self.duration.max:g} ms, duration)")
         self.input_names = tuple(f"pulse_{i + 1}" for i in range(self.n_bits))
+        # fill's int8 codes and pulses, and the onsets it draws (a fraction of the steps).
+        self.fill_bytes_per_step = 4 * self.n_bits
         self.output_names = tuple(f"bit_{i + 1}" for i in range(self.n_bits))
         self.rule = TrackingRule(success_rmse=self.criterion.threshold)
 

@@ -12,8 +12,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import Task, Trials, check_duration, check_number, check_values
-from neurotasks.timing import Duration, Uniform
+from neurotasks.domains import Reals, Values
+from neurotasks.task import (
+    MAX_BATCH_BYTES,
+    MAX_CHANNELS,
+    MAX_TRIAL_STEPS,
+    Task,
+    Trials,
+    check_milliseconds,
+    check_number,
+    check_values,
+)
+from neurotasks.timing import Choice, Duration, PeriodTiming, Uniform
 from neurotasks.timing_rule import TimingRule
 
 #: Sample intervals of Jazayeri & Shadlen (2010)'s short prior, used by Remington et al. (2018).
@@ -26,6 +36,7 @@ CUE_SET_GO_INTERVALS = (800.0, 1500.0)
 READY_SET_GO_FIXATION = Uniform(300.0, 700.0)
 #: Cue alone before Set, random so Set cannot be anticipated.
 CUE_SET_GO_CUE_DURATION = Uniform(500.0, 1000.0)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _IntervalTimingTask(Task):
@@ -43,11 +54,15 @@ class _IntervalTimingTask(Task):
 
     def __init__(self, *, dt: float, intervals: Sequence[float], pulse_width: float, production_factor: float,
                  tolerance: float, catch_prob: float, catch_duration: float, input_noise: float, tau_in: float,
-                 input_baseline: float) -> None:
+                 input_baseline: float, max_trial_steps: int, max_batch_bytes: int) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_baseline=input_baseline,
-                         input_noise=input_noise, tau_in=tau_in, rectify_inputs=False)
+                         input_noise=input_noise, tau_in=tau_in, rectify_inputs=False,
+                         max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
         self.intervals = check_values(intervals, "intervals", 0.0, low_inclusive=False, distinct=True)
-        self.pulse_width = float(check_duration(pulse_width, "pulse_width").max)
+        self.pulse_width = check_milliseconds(pulse_width, "pulse_width")
+        if self.pulse_width >= self.intervals.min():
+            raise ValueError(f"pulse_width ({self.pulse_width:g} ms) must be shorter than the shortest of "
+                             f"intervals ({self.intervals.min():g} ms)")
         self.tolerance = check_number(tolerance, "tolerance")
         if not 0 < self.tolerance < 1:
             raise ValueError(f"tolerance must be a relative tolerance in (0, 1), got {tolerance!r}")
@@ -64,21 +79,19 @@ class _IntervalTimingTask(Task):
         params["target_interval"] = gain * np.asarray(params["interval"], dtype=float)
         return params
 
-    def check_params(self, params):
-        for name in ("interval", "gain"):
-            if name not in params:
-                continue
-            value = np.asarray(params[name], dtype=float)
-            if np.any(~np.isfinite(value)) or np.any(value <= 0):
-                raise ValueError(f"{name} must be > 0, got {np.unique(value)}")
-        if np.any(params["ground_truth"] != 0):
-            raise ValueError("ground_truth must be 0 (the only response is 'go')")
+    def param_domains(self):
+        return {**super().param_domains(), "ground_truth": Values((0,), what="the only response is 'go'")}
 
     def production_duration(self, params: dict[str, np.ndarray]) -> np.ndarray:
         """From Set to ``production_factor`` times the target interval (at least one step past the target)."""
         target = params["target_interval"]
         past_target = (np.maximum(1, np.rint(target / self.dt)) + 1) * self.dt
         return np.maximum(self.production_factor * target, past_target)
+
+    def production_timing(self, target_intervals: np.ndarray, argument: str) -> PeriodTiming:
+        """What the production period lasts over the given target intervals (for ``period_timing``)."""
+        durations = self.production_duration({"target_interval": np.asarray(target_intervals, dtype=float)})
+        return PeriodTiming(argument, Choice(tuple(np.unique(durations))))
 
     def pulse_end(self, tr: Trials, period: str) -> np.ndarray:
         """(B,) end step of the ``pulse_width`` pulse at the onset of ``period`` (clipped to the period)."""
@@ -166,7 +179,12 @@ class ReadySetGo(_IntervalTimingTask):
     (1.5; must exceed 1 + tolerance), `tolerance` (0.2, relative), `catch_prob` (0),
     `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0).
     Targets are placed on the nearest step to g·t_s, so with a `dt` that does not divide g·t_s a
-    perfect agent is off by up to dt/2.
+    perfect agent is off by up to dt/2. Trial parameters: `interval` (t_s; forced: longer than
+    `pulse_width` and than half a step), `gain` (forced: in (0, max(1, gains)], the range of the
+    gain input), `target_interval` (g·t_s, derived: force `interval` and `gain`).
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Jazayeri & Shadlen (2010) Nat Neurosci 13: 1020; Remington, Narain, Hosseini & Jazayeri
@@ -181,21 +199,33 @@ class ReadySetGo(_IntervalTimingTask):
     reference = "Jazayeri & Shadlen 2010; Remington et al. 2018"
     period_names = ("fixation", "ready_set", "production")
     input_names = ("ready", "set", "gain")
+    derived_params = {"target_interval": "it is gain x interval; force interval and gain instead"}
 
     def __init__(self, *, dt: float = 20.0, intervals: Sequence[float] = READY_SET_GO_INTERVALS,
                  gains: Sequence[float] = READY_SET_GO_GAINS, fixation: float | Duration = READY_SET_GO_FIXATION,
                  pulse_width: float = 40.0, production_factor: float = 1.5, tolerance: float = 0.2,
                  catch_prob: float = 0.0, catch_duration: float = 2000.0, input_noise: float = 0.01,
-                 tau_in: float = 100.0, input_baseline: float = 0.0) -> None:
+                 tau_in: float = 100.0, input_baseline: float = 0.0, max_trial_steps: int = MAX_TRIAL_STEPS,
+                 max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, intervals=intervals, pulse_width=pulse_width, production_factor=production_factor,
                          tolerance=tolerance, catch_prob=catch_prob, catch_duration=catch_duration,
-                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
-        self.gains = check_values(gains, "gains", 0.0, low_inclusive=False, distinct=True)
-        self.fixation = check_duration(fixation, "fixation")
-        if self.pulse_width >= self.intervals.min():
-            raise ValueError(f"pulse_width ({self.pulse_width:g} ms) must be shorter than the shortest interval "
-                             f"({self.intervals.min():g} ms)")
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline,
+                         max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
+        self.gains = check_values(gains, "gains", 0.0, _FLOAT32_MAX, low_inclusive=False, distinct=True)
+        self.fixation = self.declare_period("fixation", fixation, "fixation")
         self.signal_range = (0.0, max(1.0, float(self.gains.max())))
+        self.period_timing["ready_set"] = PeriodTiming("intervals", Choice(tuple(self.intervals)))
+        targets = (self.intervals[:, None] * self.gains[None, :]).ravel()
+        self.period_timing["production"] = self.production_timing(targets, "intervals, gains and production_factor")
+
+    def param_domains(self):
+        # A forced interval must outlast the Ready pulse and last a step; a forced gain must fit the
+        # gain input's range (the largest of 1 and the gains), which the observation space bounds.
+        shortest = max(self.pulse_width, self.dt / 2)
+        return {**super().param_domains(),
+                "interval": Reals(shortest, low_open=True, what=f"ms, longer than the {self.pulse_width:g} ms "
+                                                                f"Ready pulse and than half a step"),
+                "gain": Reals(0.0, self.signal_range[1], low_open=True)}
 
     def sample_params(self, n, rng):
         return {
@@ -261,11 +291,16 @@ class CueSetGo(_IntervalTimingTask):
     ## Criterion
     Mean percent correct over the last 5 validations > 90 %, correct meaning
     |produced - interval| <= tolerance·interval (tolerance 0.2). Validation covers the intervals.
+    Trial parameters: `interval` (one of `intervals`), `target_interval` (derived: the interval).
 
     ## Arguments
     `dt` (20 ms), `intervals` (800, 1500 ms), `cue_duration` (("uniform", 500, 1000) ms),
-    `pulse_width` (40 ms), `production_factor` (1.5), `tolerance` (0.2), `catch_prob` (0),
-    `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0).
+    `pulse_width` (40 ms; shorter than the shortest interval), `production_factor` (1.5),
+    `tolerance` (0.2), `catch_prob` (0), `catch_duration` (2000), `input_noise` (0.01), `tau_in`
+    (100), `input_baseline` (0).
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Wang, Narain, Hosseini & Jazayeri (2018) Nat Neurosci 21: 102.
@@ -278,18 +313,28 @@ class CueSetGo(_IntervalTimingTask):
     summary = "Produce the cued interval (800 or 1500 ms) after Set (Wang, Narain et al. 2018)"
     reference = "Wang, Narain et al. 2018"
     period_names = ("cue", "production")
+    derived_params = {"target_interval": "it is the cued interval; force interval instead"}
 
     def __init__(self, *, dt: float = 20.0, intervals: Sequence[float] = CUE_SET_GO_INTERVALS,
                  cue_duration: float | Duration = CUE_SET_GO_CUE_DURATION, pulse_width: float = 40.0,
                  production_factor: float = 1.5, tolerance: float = 0.2, catch_prob: float = 0.0,
                  catch_duration: float = 2000.0, input_noise: float = 0.01, tau_in: float = 100.0,
-                 input_baseline: float = 0.0) -> None:
+                 input_baseline: float = 0.0, max_trial_steps: int = MAX_TRIAL_STEPS,
+                 max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, intervals=intervals, pulse_width=pulse_width, production_factor=production_factor,
                          tolerance=tolerance, catch_prob=catch_prob, catch_duration=catch_duration,
-                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
-        self.cue_duration = check_duration(cue_duration, "cue_duration")
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline,
+                         max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
+        self.cue_duration = self.declare_period("cue", cue_duration, "cue_duration")
+        if len(self.intervals) > MAX_CHANNELS:
+            raise ValueError(f"intervals must hold at most {MAX_CHANNELS} intervals (one cue input each), "
+                             f"got {len(self.intervals)}")
         self.input_names = (*(f"cue_{v:g}" for v in self.intervals), "set")
+        if len(set(self.input_names)) < len(self.input_names):
+            raise ValueError(f"intervals must differ in their ms shown to 6 digits (each names a cue input), "
+                             f"got {intervals!r}")
         self.signal_range = (0.0, 1.0)
+        self.period_timing["production"] = self.production_timing(self.intervals, "intervals and production_factor")
 
     def sample_params(self, n, rng):
         return {
@@ -297,12 +342,8 @@ class CueSetGo(_IntervalTimingTask):
             "interval": self.intervals[rng.integers(0, len(self.intervals), size=n)],
         }
 
-    def check_params(self, params):
-        super().check_params(params)
-        unknown = ~np.isin(params["interval"], self.intervals)
-        if unknown.any():
-            raise ValueError(f"interval must be one of the cued intervals {self.intervals.tolist()}, "
-                             f"got {np.unique(params['interval'][unknown]).tolist()}")
+    def param_domains(self):
+        return {**super().param_domains(), "interval": Values(self.intervals, float, what="the cued intervals, ms")}
 
     def sample_durations(self, params, rng):
         n = len(params["catch"])

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
-from neurotasks.task import check_number, check_values
-from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
+from neurotasks.domains import Reals, Values
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, check_number, check_values
+from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
 
 #: Event rates of the paper, in Hz (events/s).
@@ -64,7 +65,8 @@ class MultisensoryIntegration(DecisionTask):
     0 fixate, 1 choose high, 2 choose low.
 
     Trial parameters: `rate` (Hz), `modality` (0 visual, 1 auditory, 2 both) and `ground_truth`,
-    derived from the rate. Force `rate` to choose the answer; forcing `ground_truth` is refused.
+    derived from the rate. Force `rate` to choose the answer (within the tuning range, and not
+    the boundary itself); forcing `ground_truth` is refused.
 
     ## Periods
     fixation 100 ms; stimulus 1000 ms; decision 300 ms. Catch trials (20 %): 2500 ms of
@@ -91,6 +93,9 @@ class MultisensoryIntegration(DecisionTask):
     `stimulus_duration` (1000), `decision` (300), `catch_prob` (0.2), `catch_duration` (2500),
     `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
 
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
+
     ## Reference
     Song, Yang & Wang (2016) PLoS Comput Biol 12(2): e1004792, Fig. 6;
     Raposo, Kaufman & Churchland (2014) Nat Neurosci 17: 1784-1792.
@@ -116,12 +121,17 @@ class MultisensoryIntegration(DecisionTask):
         "input_fraction_per_group": 1 / 3,
     }
 
+    derived_params = {"ground_truth": "it is derived from rate (0 above the boundary, 1 below); "
+                                      "force rate instead"}
+
     def __init__(self, *, dt: float = 20.0, rates: Sequence[float] = RATES, boundary: float = BOUNDARY,
                  fixation: float | Duration = 100.0, stimulus_duration: float | Duration = 1000.0,
                  decision: float | Duration = 300.0, catch_prob: float = 0.2, catch_duration: float = 2500.0,
-                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
-                         tau_in=tau_in, input_baseline=input_baseline)
+                         tau_in=tau_in, input_baseline=input_baseline, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
         self.rates = check_values(rates, "rates", -np.inf, np.inf)
         if self.rates.min() <= 0:
             raise ValueError(f"rates must be positive (events/s), got {rates!r}")
@@ -131,7 +141,7 @@ class MultisensoryIntegration(DecisionTask):
         if np.any(self.rates == self.boundary):
             raise ValueError(f"rates must not contain the boundary {self.boundary:g} Hz (its category is "
                              f"undefined), got {rates!r}")
-        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
+        self.durations = self.fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def sample_params(self, n, rng):
         return {
@@ -142,16 +152,11 @@ class MultisensoryIntegration(DecisionTask):
     def derive_params(self, params):
         return {**params, "ground_truth": np.where(params["rate"] > self.boundary, 0, 1).astype(np.int64)}
 
-    def check_params(self, params):
-        if "ground_truth" in params:  # sample_params never draws it: it was forced
-            raise ValueError(f"ground_truth is derived from rate (0 if rate > {self.boundary:g} Hz, else 1); "
-                             "force rate instead")
-        rate, low, high = params["rate"], self.rates.min(), self.rates.max()
-        if np.any(~np.isfinite(rate)) or np.any((rate < low) | (rate > high)):
-            raise ValueError(f"rate must lie in the tuning range [{low:g}, {high:g}] Hz, got {np.unique(rate)}")
-        if np.any(~np.isin(params["modality"], (VISUAL, AUDITORY, BOTH))):
-            raise ValueError(f"modality must be 0 (visual), 1 (auditory) or 2 (both), "
-                             f"got {np.unique(params['modality'])}")
+    def param_domains(self):
+        return {**super().param_domains(),
+                "rate": Reals(self.rates.min(), self.rates.max(), excluded=(self.boundary,),
+                              what="Hz: the tuning range, the boundary having no category"),
+                "modality": Values((VISUAL, AUDITORY, BOTH), what="0 visual, 1 auditory, 2 both")}
 
     def conditions(self):
         rate, modality = np.meshgrid(self.rates, [VISUAL, AUDITORY, BOTH], indexing="ij")

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Reals
 from neurotasks.rules import ChoiceRule
-from neurotasks.task import check_duration
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration, Uniform
 
@@ -75,9 +76,10 @@ class ParametricWorkingMemory(DecisionTask):
     (`ground_truth` 1); unconstrained from f1 to the end of f2. Actions: `Discrete(3)`:
     0 fixate, 1 "f1 greater", 2 "f1 smaller".
 
-    Trial parameters: `f1`, `f2` (Hz) and `ground_truth`, derived from them. Force `f1` and `f2`
-    together (forcing one alone may draw the other equal to it, which is refused); forcing
-    `ground_truth` is refused.
+    Trial parameters: `f1`, `f2` (Hz, in the tuning range) and `ground_truth`, derived from them.
+    Forcing one frequency alone keeps the other as drawn, except on trials where it drew the
+    forced value: there it takes the other frequency of the drawn pair. Forcing both equal on a
+    trial, and forcing `ground_truth`, are refused.
 
     ## Periods
     fixation 100 ms; f1 500 ms; delay uniform on [2500, 3500) ms (test default 3000: pass
@@ -105,6 +107,9 @@ class ParametricWorkingMemory(DecisionTask):
     `f2_duration` (500), `decision` (300), `catch_prob` (1/11), `catch_duration` (2500),
     `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
 
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
+
     ## Reference
     Song, Yang & Wang (2016) PLoS Comput Biol 12(2): e1004792, Fig. 7;
     Romo, Brody, Hernández & Lemus (1999) Nature 399: 470-473.
@@ -123,22 +128,25 @@ class ParametricWorkingMemory(DecisionTask):
     criterion = Criterion("min_condition_percent_correct", ">=", 85.0, window=1)
     signal_range = (0.0, TUNING_LOW + TUNING_SPAN)
     suggested_network = {"n_units": 500, "excitatory_fraction": 0.8, "connection_prob": {"E": 0.1, "I": 0.5}}
+    derived_params = {"ground_truth": "it is derived from f1 and f2 (0 if f1 > f2, else 1); force f1 and f2 instead"}
 
     def __init__(self, *, dt: float = 20.0, pairs: Sequence[Sequence[float]] = PAIRS,
                  fixation: float | Duration = 100.0, f1_duration: float | Duration = 500.0,
                  delay: float | Duration | tuple = DELAY, f2_duration: float | Duration = 500.0,
                  decision: float | Duration = 300.0, catch_prob: float = 1 / 11, catch_duration: float = 2500.0,
-                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
-                         tau_in=tau_in, input_baseline=input_baseline)
+                         tau_in=tau_in, input_baseline=input_baseline, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
         self.pairs = check_pairs(pairs)
         self.f_min, self.f_max = float(self.pairs.min()), float(self.pairs.max())
         self.durations = {
-            "fixation": check_duration(fixation, "fixation"),
-            "f1": check_duration(f1_duration, "f1_duration"),
-            "delay": check_duration(delay, "delay", allow_zero=True),
-            "f2": check_duration(f2_duration, "f2_duration"),
-            "decision": check_duration(decision, "decision"),
+            "fixation": self.declare_period("fixation", fixation, "fixation"),
+            "f1": self.declare_period("f1", f1_duration, "f1_duration"),
+            "delay": self.declare_period("delay", delay, "delay", can_be_zero=True),
+            "f2": self.declare_period("f2", f2_duration, "f2_duration"),
+            "decision": self.declare_period("decision", decision, "decision"),
         }
         self.rule = ChoiceRule(response_period="decision", rt_period="decision")
 
@@ -154,16 +162,23 @@ class ParametricWorkingMemory(DecisionTask):
     def derive_params(self, params):
         return {**params, "ground_truth": np.where(params["f1"] > params["f2"], 0, 1).astype(np.int64)}
 
-    def check_params(self, params):
-        if "ground_truth" in params:  # sample_params never draws it: it was forced
-            raise ValueError("ground_truth is derived (0 if f1 > f2, else 1); force f1 and f2 instead")
-        for name in ("f1", "f2"):
-            f = params[name]
-            if np.any(~np.isfinite(f)) or np.any((f < self.f_min) | (f > self.f_max)):
-                raise ValueError(f"{name} must lie in the tuning range [{self.f_min:g}, {self.f_max:g}] Hz, "
-                                 f"got {np.unique(f)}")
-        if np.any(params["f1"] == params["f2"]):
-            raise ValueError("f1 and f2 must differ on every trial (f1 == f2 has no correct answer)")
+    def param_domains(self):
+        tuning = Reals(self.f_min, self.f_max, what="Hz: the tuning range")
+        return {**super().param_domains(), "f1": tuning, "f2": tuning}
+
+    def impose(self, params, forced):
+        # A frequency forced alone keeps the other one drawn, except where it drew the forced value:
+        # there it takes the drawn pair's other frequency (which differs), so every trial has an answer.
+        drawn_f1, drawn_f2 = params["f1"], params["f2"]
+        super().impose(params, forced)
+        if "f1" in forced and "f2" not in forced:
+            params["f2"] = np.where(drawn_f2 == params["f1"], drawn_f1, drawn_f2)
+        elif "f2" in forced and "f1" not in forced:
+            params["f1"] = np.where(drawn_f1 == params["f2"], drawn_f2, drawn_f1)
+        same = params["f1"] == params["f2"]
+        if same.any():
+            raise ValueError(f"forced parameters f1 and f2 must differ on every trial (f1 == f2 has no correct "
+                             f"answer), but they are both {params['f1'][same][0]:g} Hz on {int(same.sum())} trial(s)")
 
     def conditions(self):
         f = self.ordered_pairs

@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Reals
 from neurotasks.noise import standard_normal
 from neurotasks.rules import TrackingRule
-from neurotasks.task import Task, Trials, check_duration
-from neurotasks.timing import Duration
+from neurotasks.task import (
+    MAX_BATCH_BYTES,
+    MAX_CHANNELS,
+    MAX_TRIAL_STEPS,
+    Task,
+    Trials,
+    check_duration,
+    check_milliseconds,
+)
+from neurotasks.timing import Choice, Constant, Duration, PeriodTiming, Uniform
 
 #: Ratio of the surround to the centre width of difference-of-Gaussians place fields (Sorscher et al.).
 SURROUND_SCALE = 2.0
@@ -113,7 +122,13 @@ class PathIntegration(Task):
     of the speed, 0.5 units/s; clipped at 3x), `turning` (heading diffusion, 2 rad/sqrt(s)),
     `outputs` ("position" or "place_cells"), `n_place_cells` (64), `place_cell_width` (0.2),
     `place_cell_tuning` ("gaussian" or "dog"), `place_cell_seed` (0), `input_noise` (0),
-    `tau_in` (100). Trial parameters: `start_x`, `start_y`, `speed`, `heading` (initial, rad).
+    `tau_in` (100). `arena_size`, `speed` and `place_cell_width` lie in [1e-6, 1e6] (`turning`
+    may also be 0), and `n_place_cells` in [1, 10,000]: paths are computed in float32.
+    Trial parameters: `start_x`, `start_y` (in the arena), `speed` (at most 3x its scale),
+    `heading` (initial, rad, in [-2 pi, 2 pi] when forced).
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Cueva & Wei (2018) ICLR, "Emergence of grid-like representations by training recurrent
@@ -134,20 +149,26 @@ class PathIntegration(Task):
     action_names = None
     criterion = Criterion("rmse", "<=", 0.05)
     suggested_network = {"n_units": 100, "tau": 20.0}
+    fill_bytes_per_step = 32      # fill's float32 heading and complex64 path, and a scratch array
 
     def __init__(self, *, dt: float = 20.0, duration: float | Duration = 2000.0, start_duration: float = 100.0,
                  arena_size: float = 2.0, speed: float = 0.5, turning: float = 2.0, outputs: str = "position",
                  n_place_cells: int = 64, place_cell_width: float = 0.2, place_cell_tuning: str = "gaussian",
-                 place_cell_seed: int = 0, input_noise: float = 0.0, tau_in: float = 100.0) -> None:
-        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in)
+                 place_cell_seed: int = 0, input_noise: float = 0.0, tau_in: float = 100.0,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
+        super().__init__(dt=dt, input_noise=input_noise, tau_in=tau_in, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
         self.arena_size = _positive_number(arena_size, "arena_size")
         self.speed = _positive_number(speed, "speed")
         self.turning = _positive_number(turning, "turning", allow_zero=True)
-        self.start_duration = check_duration(start_duration, "start_duration").max
+        self.start_duration = check_milliseconds(start_duration, "start_duration")
+        self.period_timing["start"] = PeriodTiming("start_duration", Constant(self.start_duration))
         self.duration = check_duration(duration, "duration")
         if self.duration.min <= self.start_duration:
             raise ValueError(f"duration must be longer than start_duration ({self.start_duration:g} ms), "
                              f"got {duration!r}")
+        self.period_timing["navigation"] = PeriodTiming("duration (minus start_duration)",
+                                                        _shifted(self.duration, -self.start_duration))
         if outputs not in ("position", "place_cells"):
             raise ValueError(f"outputs must be 'position' or 'place_cells', got {outputs!r}")
         self.outputs = outputs
@@ -155,8 +176,9 @@ class PathIntegration(Task):
         self.max_speed = MAX_SPEED_SCALES * self.speed
         bound = max(self.max_speed, half)
         self.signal_range = (-bound, bound)
-        if isinstance(n_place_cells, bool) or not isinstance(n_place_cells, (int, np.integer)) or n_place_cells < 1:
-            raise ValueError(f"n_place_cells must be an int >= 1, got {n_place_cells!r}")
+        if isinstance(n_place_cells, bool) or not isinstance(n_place_cells, (int, np.integer)) \
+                or not 1 <= n_place_cells <= MAX_CHANNELS:
+            raise ValueError(f"n_place_cells must be an int in [1, {MAX_CHANNELS}], got {n_place_cells!r}")
         if place_cell_tuning not in ("gaussian", "dog"):
             raise ValueError(f"place_cell_tuning must be 'gaussian' or 'dog', got {place_cell_tuning!r}")
         if isinstance(place_cell_seed, bool) or not isinstance(place_cell_seed, (int, np.integer)) \
@@ -183,15 +205,12 @@ class PathIntegration(Task):
             "heading": rng.uniform(0.0, 2.0 * np.pi, size=n),
         }
 
-    def check_params(self, params):
+    def param_domains(self):
         half = self.arena_size / 2.0
-        for name in ("start_x", "start_y"):
-            if np.any(~(np.abs(params[name]) <= half)):
-                raise ValueError(f"{name} must lie in the arena [-{half:g}, {half:g}], got {np.unique(params[name])}")
-        if np.any(~((params["speed"] >= 0) & (params["speed"] <= self.max_speed))):
-            raise ValueError(f"speed must lie in [0, {self.max_speed:g}], got {np.unique(params['speed'])}")
-        if np.any(~np.isfinite(params["heading"])):
-            raise ValueError("heading must be finite")
+        arena = Reals(-half, half, what="inside the arena")
+        return {**super().param_domains(), "start_x": arena, "start_y": arena,
+                "speed": Reals(0.0, self.max_speed, what=f"units/s, at most {MAX_SPEED_SCALES:g} x the speed scale"),
+                "heading": Reals(-2 * np.pi, 2 * np.pi, what="rad")}
 
     def sample_durations(self, params, rng):
         n = len(params["catch"])
@@ -279,8 +298,24 @@ class PathIntegration(Task):
         return out
 
 
+def _shifted(duration: Duration, ms: float) -> Duration:
+    """``duration`` plus ``ms``, for its bounds (the navigation period is the trial minus the start)."""
+    if duration.min == duration.max:
+        return Choice((duration.min + ms,))
+    if hasattr(duration, "values"):
+        return Choice(tuple(v + ms for v in duration.values))
+    return Uniform(duration.min + ms, duration.max + ms)
+
+
+#: Sizes, speeds and widths must lie in [SCALE_MIN, SCALE_MAX]: paths and place fields are
+#: computed in float32, whose range and precision they must fit with room to spare.
+SCALE_MIN, SCALE_MAX = 1e-6, 1e6
+
+
 def _positive_number(value: object, name: str, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    """A number in [SCALE_MIN, SCALE_MAX] (or 0 when ``allow_zero``), or a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (SCALE_MIN <= value <= SCALE_MAX or (value == 0 and allow_zero)):
+        raise ValueError(f"{name} must be a number in [{SCALE_MIN:g}, {SCALE_MAX:g}]{' or 0' if allow_zero else ''}, "
+                         f"got {value!r}")
     return float(value)

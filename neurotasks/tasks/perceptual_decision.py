@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from neurotasks.domains import Reals
 from neurotasks.rules import ChoiceRule
-from neurotasks.task import Trials, check_duration, check_values
-from neurotasks.tasks.decision import DecisionTask, fixation_stimulus_decision
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, Trials, check_milliseconds, check_number, check_values
+from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration, TruncatedExponential
 
 #: The paper's training coherences (pycog: [1, 2, 4, 8, 16] x 3.2 %).
@@ -40,12 +41,9 @@ class _TwoAlternativeMotion(DecisionTask):
             "coherence": self.coherences[rng.integers(0, len(self.coherences), size=n)],   # = rng.choice, faster
         }
 
-    def check_params(self, params):
-        coh = params["coherence"]
-        if np.any(~np.isfinite(coh)) or np.any((coh < 0) | (coh > 100)):
-            raise ValueError(f"coherence must lie in [0, 100] %, got {np.unique(coh)}")
-        if np.any((params["ground_truth"] < 0) | (params["ground_truth"] > 1)):
-            raise ValueError("ground_truth must be 0 or 1")
+    def param_domains(self):
+        return {**super().param_domains(), "ground_truth": self.choice_domain(),
+                "coherence": Reals(0.0, 100.0, what="%")}
 
     def conditions(self):
         coh, gt = np.meshgrid(self.coherences, [0, 1], indexing="ij")
@@ -104,6 +102,9 @@ class PerceptualDecision(_TwoAlternativeMotion):
     `catch_prob` (1/11), `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100),
     `input_baseline` (0.2).
 
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
+
     ## Reference
     Song, Yang & Wang (2016) PLoS Comput Biol 12(2): e1004792, Fig. 2A and Fig. 3;
     Roitman & Shadlen (2002) J Neurosci 22: 9475.
@@ -121,17 +122,19 @@ class PerceptualDecision(_TwoAlternativeMotion):
                  stimulus: str = "variable", fixation: float | Duration = 100.0,
                  stimulus_duration: float | Duration | None = None, decision: float | Duration = 300.0,
                  catch_prob: float = 1 / 11, catch_duration: float = 2000.0, input_noise: float = 0.01,
-                 tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 tau_in: float = 100.0, input_baseline: float = 0.2, max_trial_steps: int = MAX_TRIAL_STEPS,
+                 max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         if stimulus not in ("variable", "fixed"):
             raise ValueError(f"stimulus must be 'variable' or 'fixed', got {stimulus!r}")
         self.stimulus = stimulus
         self.input_names = ("stimulus_1", "stimulus_2", "start_cue") if stimulus == "variable" \
             else ("stimulus_1", "stimulus_2")
         super().__init__(dt=dt, coherences=coherences, catch_prob=catch_prob, catch_duration=catch_duration,
-                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline,
+                         max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
         if stimulus_duration is None:
             stimulus_duration = TruncatedExponential(330.0, 80.0, 1500.0) if stimulus == "variable" else 800.0
-        self.durations = fixation_stimulus_decision(fixation, stimulus_duration, decision)
+        self.durations = self.fixation_stimulus_decision(fixation, stimulus_duration, decision)
 
     def fill(self, tr):
         self.write_stimulus(tr, cue=self.stimulus == "variable")
@@ -169,8 +172,12 @@ class PerceptualDecisionRT(_TwoAlternativeMotion):
 
     ## Arguments
     `dt` (20), `coherences`, `fixation` (100), `stimulus_duration` (800), `response_delay`
-    (300 ms from onset to the target window), `high` (1.2), `threshold` (1.0), `catch_prob`
-    (5/11), `catch_duration` (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
+    (300 ms from onset to the target window; it must leave at least a step of the shortest
+    stimulus), `high` (1.2), `threshold` (1.0), `catch_prob` (5/11), `catch_duration` (2000),
+    `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Song, Yang & Wang (2016), Fig. 2B, 2D, 2F; Roitman & Shadlen (2002).
@@ -190,18 +197,26 @@ class PerceptualDecisionRT(_TwoAlternativeMotion):
                  fixation: float | Duration = 100.0, stimulus_duration: float | Duration = 800.0,
                  response_delay: float = 300.0, high: float = 1.2, threshold: float = 1.0,
                  catch_prob: float = 5 / 11, catch_duration: float = 2000.0, input_noise: float = 0.01,
-                 tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 tau_in: float = 100.0, input_baseline: float = 0.2, max_trial_steps: int = MAX_TRIAL_STEPS,
+                 max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, coherences=coherences, catch_prob=catch_prob, catch_duration=catch_duration,
-                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline)
+                         input_noise=input_noise, tau_in=tau_in, input_baseline=input_baseline,
+                         max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
         self.durations = {
-            "fixation": check_duration(fixation, "fixation"),
-            "stimulus": check_duration(stimulus_duration, "stimulus_duration"),
+            "fixation": self.declare_period("fixation", fixation, "fixation"),
+            "stimulus": self.declare_period("stimulus", stimulus_duration, "stimulus_duration"),
         }
-        self.response_delay = float(check_duration(response_delay, "response_delay", allow_zero=True).max)
-        self.high = float(high)
-        self.threshold = float(threshold)
+        self.response_delay = check_milliseconds(response_delay, "response_delay", allow_zero=True)
+        shortest = self.durations["stimulus"].min
+        if round(self.response_delay / self.dt) >= round(shortest / self.dt):
+            raise ValueError(f"response_delay ({self.response_delay:g} ms) must end at least one step "
+                             f"(dt={self.dt:g} ms) before the shortest stimulus ({shortest:g} ms, "
+                             "stimulus_duration): the target window would be empty")
+        self.high = check_number(high, "high")
+        self.threshold = check_number(threshold, "threshold")
         if not 0.2 < self.threshold <= self.high:
             raise ValueError(f"threshold must lie in (0.2, high={self.high}], got {threshold!r}")
+        self.output_range = (0.0, max(DecisionTask.output_range[1], self.high))
         self.rule = ChoiceRule(response_period="stimulus", rt_period="stimulus", decode=self.threshold)
 
     def fill(self, tr):

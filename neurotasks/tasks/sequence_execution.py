@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from neurotasks.criterion import Criterion
+from neurotasks.domains import Values
 from neurotasks.rules import TrackingRule
-from neurotasks.task import Task, check_duration
+from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, Task
 from neurotasks.timing import Duration
 
 #: Every sequence by id: the dots visited, starting at the centre (dot 4).
@@ -95,7 +96,7 @@ class SequenceExecution(Task):
     Actions: `Box(-1, 1, (2,))`, the eye position.
 
     ## Periods
-    iti 1000 ms, fixation 1000 ms, m1 500 ms, m2 500 ms, m3 500 ms (4.5 s in all).
+    iti 1000 ms, fixation 1000 ms, m1 500 ms, m2 500 ms, m3 500 ms (3.5 s in all).
 
     ## Rewards
     Each step earns minus the mean squared error of the eye position (constrained steps only).
@@ -112,6 +113,9 @@ class SequenceExecution(Task):
     `iti` (1000), `fixation` (1000), `movement` (500, each of m1-m3), `fixation_tolerance`
     (0.2), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
     Trial parameter: `sequence` (id 1-8). Validation grid: every sequence of `sequences`.
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
 
     ## Reference
     Song, Yang & Wang (2016) PLoS Comput Biol 12(2): e1004792, Fig. 8 (200 units, 160 E / 40 I,
@@ -138,16 +142,17 @@ class SequenceExecution(Task):
     def __init__(self, *, dt: float = 10.0, sequences: Sequence[int] = tuple(SEQUENCES),
                  iti: float | Duration = 1000.0, fixation: float | Duration = 1000.0,
                  movement: float | Duration = 500.0, fixation_tolerance: float = 0.2,
-                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2) -> None:
+                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, input_baseline=input_baseline, input_noise=input_noise, tau_in=tau_in,
-                         rectify_inputs=True)
+                         rectify_inputs=True, max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
         self.sequences = _check_sequences(sequences)
         self.durations = {
-            "iti": check_duration(iti, "iti", allow_zero=True),
-            "fixation": check_duration(fixation, "fixation"),
-            "m1": check_duration(movement, "movement"),
-            "m2": check_duration(movement, "movement"),
-            "m3": check_duration(movement, "movement"),
+            "iti": self.declare_period("iti", iti, "iti", can_be_zero=True),
+            "fixation": self.declare_period("fixation", fixation, "fixation"),
+            "m1": self.declare_period("m1", movement, "movement"),
+            "m2": self.declare_period("m2", movement, "movement"),
+            "m3": self.declare_period("m3", movement, "movement"),
         }
         tolerance = float(fixation_tolerance) if isinstance(fixation_tolerance, (int, float)) else np.nan
         if isinstance(fixation_tolerance, bool) or not tolerance > 0:
@@ -163,10 +168,8 @@ class SequenceExecution(Task):
         order = rng.permuted(np.tile(self.sequences, (blocks, 1)), axis=1)
         return {"sequence": order.ravel()[:n]}
 
-    def check_params(self, params):
-        bad = ~np.isin(params["sequence"], list(SEQUENCES))
-        if bad.any():
-            raise ValueError(f"sequence must be one of {list(SEQUENCES)}, got {np.unique(params['sequence'][bad])}")
+    def param_domains(self):
+        return {**super().param_domains(), "sequence": Values(SEQUENCES, what="a sequence id")}
 
     def conditions(self):
         return {"sequence": self.sequences.copy()}
