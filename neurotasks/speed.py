@@ -39,6 +39,7 @@ import gymnasium as gym
 import numpy as np
 
 import neurotasks
+from neurotasks.allocator import freed_memory_kept
 
 TASK_ID = "PerceptualDecision-v0"
 #: NeuroGym's PerceptualDecisionMaking-v0 runs at dt = 100 ms by default.
@@ -610,7 +611,8 @@ def run_benchmarks(config: BenchConfig | None = None, neurogym_python: str | Non
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "numpy": np.__version__, "gymnasium": gym.__version__,
             "neurotasks": neurotasks.__version__, "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "allocator_tuned": freed_memory_kept()}
 
 
 # ---------------------------------------------------------------------- report
@@ -624,6 +626,8 @@ def format_report(results: dict[str, Any]) -> str:
     lines = [f"neurotasks {m['neurotasks']} benchmark: Python {m['python']}, numpy {m['numpy']}, "
              f"gymnasium {m['gymnasium']}, {m['cpus']} CPUs, load average {m['load_average']}",
              f"median of {c['repeats']} timed blocks (each >= {c['min_time']} s) after a warm-up call",
+             "allocator: glibc thresholds set by neurotasks.keep_freed_memory()" if m.get("allocator_tuned")
+             else "allocator: left alone (neurotasks.keep_freed_memory() not called; --keep-freed-memory calls it)",
              "", f"1. Trial generation: task.trials(n) on {results['task']}",
              f"   {'configuration':<34}{'n':>6}{'trials/s':>13}{'steps/s':>14}{'steps/trial':>13}"]
     labels = {"default": "ours, default dt=20 ms", "neurogym_config": "ours at NeuroGym's dt=100 ms"}
@@ -743,12 +747,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-time", type=float, default=BenchConfig.min_time,
                         help="seconds each timed block lasts at least")
     parser.add_argument("--quick", action="store_true", help="tiny blocks: checks the script runs, numbers are noise")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="call neurotasks.keep_freed_memory() first (glibc keeps freed memory for reuse: "
+                             "a process-wide setting that import neurotasks does not make)")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     config = BenchConfig.quick() if args.quick else BenchConfig(repeats=args.repeats, min_time=args.min_time)
     if config.repeats < 1 or config.min_time < 0:
         raise SystemExit("--repeats must be >= 1 and --min-time >= 0")
+    if args.keep_freed_memory:
+        neurotasks.keep_freed_memory()
     results = run_benchmarks(config, args.neurogym_python,
                              progress=lambda message: print(f"[speed] {message}", file=sys.stderr, flush=True))
     print(format_report(results))
