@@ -246,7 +246,8 @@ def _args(**kwargs) -> argparse.Namespace:
 def test_settings_from_arguments_and_presets():
     assert command.resolve_settings(_args(tasks=["PerceptualDecision-v0"])).models == tuple(zoo.available())
     settings = command.resolve_settings(_args(tasks=["PerceptualDecision-v0,ContextDecision-v0",
-                                                     "PerceptualDecision-v0"], models=["eirnn", "eirnn"], seeds="2"))
+                                                     "neurotasks:PerceptualDecision-v0"], models=["eirnn", "eirnn"],
+                                              seeds="2"))
     assert settings.tasks == ("PerceptualDecision-v0", "ContextDecision-v0")    # duplicates dropped
     assert settings.models == ("eirnn",)
     assert settings.budget == Budget(max_minutes=command.DEFAULT_MAX_MINUTES, max_trials=None, preset="fast")
@@ -296,6 +297,15 @@ def test_ray_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)     # `import ray` raises ImportError
     code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "b")])
     assert code == 1 and "which is not installed: pip install ray" in stderr
+
+
+def test_a_missing_extra_is_named_before_ray_starts(tmp_path, no_ray, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sb3_contrib" else real(name, *a))
+    code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--models", "recurrent-ppo",
+                               "--out", str(tmp_path / "b")])
+    assert code == 2 and "module 'sb3_contrib' is not installed): pip install 'neurotasks[agents]'" in stderr
+    assert not (tmp_path / "b").exists()
 
 
 def test_out_must_be_a_folder_and_free(tmp_path, no_ray):

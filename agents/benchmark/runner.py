@@ -46,9 +46,11 @@ def machine_cpus() -> int:
 def import_ray():
     try:
         import ray
-    except ImportError:
-        raise RayUnavailable("neurotasks benchmark runs its cells on Ray, which is not installed: "
-                             "pip install ray") from None
+    except ImportError as err:
+        from agents.extras import missing_extra
+
+        hint = (missing_extra(err) if isinstance(err, ModuleNotFoundError) else None) or "pip install ray"
+        raise RayUnavailable(f"neurotasks benchmark runs its cells on Ray, which is not installed: {hint}") from None
     return ray
 
 

@@ -90,6 +90,7 @@ class Entrant:
     train: TrainFn | None = None            #: None: not available yet
     evaluate: EvaluateFn = evaluate_outputs
     pending: str = ""                       #: what must land before ``train`` is set
+    requires: tuple[str, ...] = ("torch", "safetensors", "scipy")   #: modules a cell of it imports
 
     @property
     def available(self) -> bool:
@@ -105,9 +106,10 @@ ENTRANTS: dict[str, Entrant] = {e.name: e for e in (
     Entrant("lstm", "supervised", "PyTorch LSTM with a linear readout", pending=MODEL_ZOO),
     Entrant("lowrank", "supervised", "rank-r rate RNN (Mastrogiuseppe & Ostojic 2018)", pending=MODEL_ZOO),
     Entrant("ppo", "rl", "stable-baselines3 PPO, MLP policy (RL-Zoo hyperparameters)", train=reinforcement("ppo"),
-            evaluate=evaluate_actions),
+            evaluate=evaluate_actions, requires=("torch", "safetensors", "scipy", "stable_baselines3")),
     Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy (RL-Zoo hyperparameters)",
-            train=reinforcement("recurrent-ppo"), evaluate=evaluate_actions),
+            train=reinforcement("recurrent-ppo"), evaluate=evaluate_actions,
+            requires=("torch", "safetensors", "scipy", "stable_baselines3", "sb3_contrib")),
 )}
 
 

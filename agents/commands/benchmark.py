@@ -160,11 +160,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if not tasks:
         raise UsageError("give --tasks (e.g. --tasks PerceptualDecision-v0,ContextDecision-v0) or --preset "
                          f"({', '.join(sorted(PRESETS))})")
-    for task in tasks:
-        try:
-            task_class(task)
-        except ValueError as err:
-            raise UsageError(f"--tasks: {err}") from None
+    try:
+        tasks = list(dict.fromkeys(task_class(task).id for task in tasks))   # "neurotasks:ID" -> "ID"
+    except ValueError as err:
+        raise UsageError(f"--tasks: {err}") from None
     models = _names(args.models) or list(preset.model_names() if preset else zoo.available())
     for model in models:
         try:
@@ -195,9 +194,25 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         if args.cpus_per_cell > machine_cpus():
             raise UsageError(f"--cpus-per-cell {args.cpus_per_cell} is more than this machine's {machine_cpus()} "
                              "CPUs")
+    needed = [m for name in models for m in zoo.ENTRANTS[name].requires]
+    needed += [] if getattr(args, "no_figures", False) else ["matplotlib"]
+    check_installed(needed)
     budget = Budget(max_minutes=max_minutes, max_trials=max_trials, preset=args.training_preset,
                     fit_trials=args.fit_trials)
     return Settings(tuple(tasks), tuple(models), seeds, budget)
+
+
+def check_installed(modules: list[str]) -> None:
+    """Every module the cells (and the figures) will import is installed here (a light install lacks the
+    ``agents`` extra): said now, not by every cell."""
+    import importlib.util
+
+    from agents.extras import missing_extra
+
+    for name in dict.fromkeys(modules):
+        if importlib.util.find_spec(name) is None:
+            message = missing_extra(ModuleNotFoundError(name=name)) or f"module {name!r} is not installed"
+            raise UsageError(message)
 
 
 def claim_folder(out: Path, settings: Settings) -> None:
