@@ -318,6 +318,10 @@ def test_out_must_be_a_folder_and_free(tmp_path, no_ray):
         code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "busy")])
     assert code == 2 and f"is in use by process {os.getpid()}" in stderr
     assert not (tmp_path / "busy" / command.CONFIG).exists()
+    for text in ("{ not json", '{"settings": 3}', "[]"):
+        (tmp_path / "busy" / command.CONFIG).write_text(text, encoding="utf-8")
+        code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "busy")])
+        assert code == 2 and "benchmark.json is corrupt; remove it, or use another --out" in stderr
 
 
 # ---------------------------------------------------------------------- results and figures from run folders

@@ -222,8 +222,10 @@ def claim_folder(out: Path, settings: Settings) -> None:
     if path.is_file():
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))["settings"]
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(f"{path} is corrupt; remove it, or use another --out") from None
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            saved = None
+        if not isinstance(saved, dict):
+            raise UsageError(f"{path} is corrupt; remove it, or use another --out")
         if saved != mine:
             differ = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
             was = "; ".join(f"{k} {saved.get(k)!r} there, {mine.get(k)!r} now" for k in differ)
