@@ -46,7 +46,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
                        for e in zoo.ENTRANTS.values())
     presets = "\n".join(f"  {k:<14} {p.summary}" for k, p in PRESETS.items())
     p = sub.add_parser(name, help=help_text, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description=__doc__, epilog=f"models:\n{models}\n\npresets:\n{presets}")
+                       description=__doc__.replace("``", ""), epilog=f"models:\n{models}\n\npresets:\n{presets}")
     p.add_argument("--preset", choices=sorted(PRESETS), help="a named benchmark; options given beside it win")
     p.add_argument("--tasks", nargs="+", metavar="ID", help="task ids, space- or comma-separated")
     p.add_argument("--models", nargs="+", metavar="NAME",
