@@ -3,7 +3,11 @@
     import agents
     model = agents.EIRNN(n_in=3, n_out=2)                 # Song, Yang & Wang (2016) E/I rate RNN
     outputs, rates = agents.simulate(model, batch)        # NumPy in, NumPy out
+    run = agents.train("PerceptualDecision-v0", model="gru")   # any model of the zoo, into a run folder
     model = agents.load("runs/PerceptualDecision-v0-...")  # a trained run folder
+
+The model zoo (one surface, :mod:`agents.models`): ``EIRNN``, ``LeakyRNN`` (rnn), ``LowRankRNN`` (lowrank),
+``GRUNetwork`` (gru), ``LSTMNetwork`` (lstm).
 
 Names load on first use (torch and matplotlib are heavy), so ``neurotasks list`` stays light.
 """
@@ -18,6 +22,10 @@ from agents.extras import missing_extra
 #: public name -> module that defines it
 _EXPORTS = {
     "EIRNN": "agents.models.eirnn",
+    "LeakyRNN": "agents.models.rnn",
+    "LowRankRNN": "agents.models.lowrank",
+    "GRUNetwork": "agents.models.gru",
+    "LSTMNetwork": "agents.models.lstm",
     "masks": "agents.models.masks",
     "simulate": "agents.simulation",
     "load": "agents.runs",

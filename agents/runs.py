@@ -1,7 +1,8 @@
 """Run folders: everything a training run leaves behind, and reading it back.
 
     runs/PerceptualDecision-v0-20260101-120000/
-        config.json              task id and kwargs, model config, trainer settings, preset, seed, versions
+        config.json              task id and kwargs, model config (its registry name and arguments), trainer
+                                 settings, preset, seed, versions
         model.safetensors        the trained (criterion-meeting / best) weights
         checkpoint.safetensors   for resuming: current and best weights, optimizer moments, torch generator
                                  states (tensors); counters, optimizer scalars, NumPy RNG states, history,
@@ -11,6 +12,11 @@
         run.lock                 the pid of the process writing the folder (an flock; see agents.run_lock)
         figures/                 PNGs
         evaluation/              what `neurotasks evaluate` wrote
+
+The network is rebuilt from config.json's "model" entry by :func:`agents.models.registry.build` (a
+config without a "name" is an eirnn one, as folders written before the model zoo) and its weights loaded
+from model.safetensors. A run folder of an RL agent (:mod:`agents.rl.sb3_runs`) has the same files;
+:func:`load` gives its SB3 model back.
 
 Nothing is ever unpickled: every file read back is safetensors, JSON or CSV, so a folder received
 from someone else cannot run code. Every write goes to a temporary file in the same folder, fsynced,
@@ -41,6 +47,23 @@ HISTORY = "history.csv"
 METRICS = "metrics.json"
 FIGURES = "figures"
 EVALUATION = "evaluation"
+
+
+def model_config_of(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The "model" entry of a run's config.json with its registry name (``"eirnn"`` where it has none: a folder
+    written before the model zoo)."""
+    from agents.models import registry
+
+    model = config.get("model")
+    if not isinstance(model, Mapping):
+        raise ValueError(f"the run's {CONFIG} has no model config (its 'model' entry is {type(model).__name__})")
+    return {registry.NAME_KEY: registry.DEFAULT_MODEL, **model}
+
+
+def is_agent_run(config: Mapping[str, Any]) -> bool:
+    """Whether a run's config.json is an RL agent's (:mod:`agents.rl.sb3_runs`: it names an ``agent`` and its
+    hyperparameters), not a network of the model zoo's."""
+    return isinstance(config.get("agent"), str) and isinstance(config.get("hyperparameters"), Mapping)
 
 
 def open_for_writing(path: str | os.PathLike) -> RunLock:
@@ -92,13 +115,16 @@ def save_weights(path: str | os.PathLike, state: dict[str, Any]) -> None:
 
 
 def save_model(run_path: str | os.PathLike, model: Any, extra_config: dict[str, Any] | None = None) -> None:
-    """Write a model into a run folder (config.json's "model" entry and model.safetensors), e.g. to
-    share a network trained by other means; ``extra_config`` adds entries such as ``{"task": {...}}``."""
+    """Write a model of the zoo into a run folder (config.json's "model" entry, its registry name and arguments,
+    and model.safetensors), e.g. to share a network trained by other means; ``extra_config`` adds entries such
+    as ``{"task": {...}}``."""
+    from agents.models import registry
+
     run_path = Path(run_path)
     config_path = run_path / CONFIG
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
     config.update(extra_config or {})
-    config["model"] = model.config
+    config["model"] = registry.config_of(model)
     write_json_atomic(config_path, config)
     save_weights(run_path / WEIGHTS, model.state_dict())
 
@@ -159,13 +185,22 @@ class RunDir:
         return neurotasks.make_task(task["id"], **task.get("kwargs", {}))
 
     def model(self, device: str = "cpu"):
-        """The trained EIRNN, in eval mode; ValueError if its weights are not all finite."""
+        """The trained network (any model of the zoo), in eval mode; ValueError if config.json does not describe
+        one (an RL agent's folder: see :func:`load`) or its weights are not all finite."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        from agents.models.eirnn import EIRNN
+        from agents.models import registry
 
-        model = EIRNN(**self.config["model"])
+        config = self.config
+        if is_agent_run(config):
+            raise ValueError(f"{self.path} is an RL agent's run ({config['agent']}), not a network of the model zoo: "
+                             "load it with agents.load or agents.rl.sb3_runs.load_agent")
+        model_config = model_config_of(config)
+        try:
+            model = registry.build(model_config)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.path / CONFIG} does not describe a model that can be built: {err}") from None
         path = self.file(WEIGHTS)
         try:
             state = load_file(str(path))
@@ -214,5 +249,12 @@ def _number(text: str | None) -> Any:
 
 
 def load(run_dir: str | os.PathLike, device: str = "cpu"):
-    """The trained model of a run folder (``RunDir(run_dir).model()``)."""
-    return RunDir(run_dir).model(device)
+    """The trained model of a run folder: the network (``RunDir(run_dir).model()``, any model of the zoo), or for
+    an RL agent's folder its SB3 model (:func:`agents.rl.sb3_runs.load_agent`; it acts, see
+    :func:`agents.rl.acting.policy_actions`, rather than being simulated)."""
+    run = RunDir(run_dir)
+    if is_agent_run(run.config):
+        from agents.rl.sb3_runs import load_agent
+
+        return load_agent(run.path, device)
+    return run.model(device)

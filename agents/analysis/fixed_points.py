@@ -11,6 +11,11 @@ of a flip-flop).
 For the E/I rate network of Song, Yang & Wang (2016), τ dx/dt = −x + W_rec f(x) + W_in u + b_rec,
 ``RateDynamics`` gives F in units of 1/τ (F = τ dx/dt, so eigenvalue −1 is the leak alone); any other
 system can be passed as a callable.
+
+A discrete-time map h_{t+1} = step(h_t) (the gated networks, GRU and LSTM: :func:`model_velocity`) has the
+same fixed points as F(h) = step(h) − h, but another stability rule: the map's Jacobian is 1 + ∂F/∂h, so a
+point attracts where every eigenvalue λ of ∂F/∂h has |1 + λ| < 1, not Re λ < 0. A velocity marked
+``discrete_time = True`` (:class:`MapVelocity`), or ``find_fixed_points(..., discrete_time=True)``, uses it.
 """
 
 from __future__ import annotations
@@ -92,10 +97,39 @@ class RateDynamics:
         return self.gain * (-x + self.f(x) @ self.W_rec.T + self.drive)
 
 
+class MapVelocity:
+    """F(h) = step(h) − h of a discrete-time map (a callable on (K, state size) float64 tensors), marked
+    ``discrete_time`` so that :func:`find_fixed_points` judges stability by |1 + λ| < 1."""
+
+    discrete_time = True
+
+    def __init__(self, velocity: Velocity) -> None:
+        self.velocity = velocity
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.velocity(x)
+
+
+def model_velocity(model: Any, inputs: Any = None) -> RateDynamics | MapVelocity:
+    """The velocity of any network of the model zoo with its input held at ``inputs`` (n_in,): the rate
+    networks' ``RateDynamics`` (eirnn, rnn, lowrank: :func:`dynamics_from_model`), or a discrete-time map's
+    ``MapVelocity`` (gru, lstm: ``model.velocity(inputs)``, on the LSTM's joint state [h, c])."""
+    if hasattr(model, "effective_weights"):
+        return dynamics_from_model(model, inputs)
+    if callable(getattr(model, "velocity", None)):
+        return MapVelocity(model.velocity(inputs))
+    raise TypeError(f"{type(model).__name__} has neither effective_weights() (a rate network) nor velocity() "
+                    "(a discrete-time map): no velocity to find fixed points of")
+
+
 def dynamics_from_model(model: Any, inputs: Any = None) -> RateDynamics:
     """``RateDynamics`` of an EIRNN-like model (``effective_weights()`` with ``W_rec``, ``W_in``,
     ``b_rec``), with the input held at ``inputs`` (n_in,). The nonlinearity and τ are the model's
-    (``model.nonlinearity`` / ``model.tau``, else ``model.config``), defaulting to ReLU and 1."""
+    (``model.nonlinearity`` / ``model.tau``, else ``model.config``), defaulting to ReLU and 1.
+    A discrete-time map (gru, lstm) has no such dynamics: use :func:`model_velocity`."""
+    if not hasattr(model, "effective_weights"):
+        raise TypeError(f"{type(model).__name__} is not a continuous-time rate network (no effective_weights()); "
+                        "for a discrete-time map such as gru or lstm use model_velocity(model, inputs)")
     weights = model.effective_weights()
     config = dict(getattr(model, "config", {}) or {})
     nonlinearity = getattr(model, "nonlinearity", None) or config.get("nonlinearity", "relu")
@@ -137,9 +171,11 @@ class FixedPoints:
         states: (K, N) the points.
         speed: (K,) q(x) = ½‖F(x)‖² at each.
         jacobians: (K, N, N) ∂F/∂x.
-        eigenvalues: (K, N) complex eigenvalues of each Jacobian, largest real part first.
-        stable: (K,) True where every eigenvalue has a negative real part.
+        eigenvalues: (K, N) complex eigenvalues of each Jacobian, most unstable first (largest real part;
+            for a discrete-time map largest |1 + λ|).
+        stable: (K,) True where every eigenvalue has a negative real part (a discrete-time map: |1 + λ| < 1).
         is_fixed: (K,) True where ``speed`` < the fixed-point tolerance (the rest are slow points).
+        discrete_time: F is step(h) − h of a discrete-time map (see the module docstring).
     """
 
     states: np.ndarray
@@ -148,15 +184,25 @@ class FixedPoints:
     eigenvalues: np.ndarray
     stable: np.ndarray
     is_fixed: np.ndarray
+    discrete_time: bool = False
 
     def __len__(self) -> int:
         return int(self.states.shape[0])
 
     @property
     def n_unstable(self) -> np.ndarray:
-        """(K,) number of eigenvalues with a positive real part (0: attractor, 1: saddle with one
-        unstable direction...)."""
-        return np.sum(self.eigenvalues.real > 0, axis=1)
+        """(K,) number of unstable directions: eigenvalues with a positive real part (a discrete-time map:
+        |1 + λ| > 1); 0: attractor, 1: saddle with one unstable direction..."""
+        return np.sum(growth(self.eigenvalues, self.discrete_time) > 0, axis=1)
+
+
+def growth(eigenvalues: np.ndarray, discrete_time: bool) -> np.ndarray:
+    """How fast each eigenvalue λ of ∂F/∂x grows a perturbation: Re λ (a flow), log |1 + λ| (a map, whose
+    Jacobian is 1 + ∂F/∂x); negative where it decays."""
+    if not discrete_time:
+        return eigenvalues.real
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(1.0 + eigenvalues))
 
 
 def minimise_speed(velocity: Velocity, initial_states: Any, *, method: str = "lbfgs", max_iter: int = 500,
@@ -219,7 +265,7 @@ def jacobian(velocity: Velocity, state: Any) -> np.ndarray:
 
 def find_fixed_points(velocity: Velocity, initial_states: Any, *, method: str = "lbfgs", max_iter: int = 500,
                       fixed_tolerance: float = 1e-12, slow_tolerance: float = 1e-12,
-                      distinct_tolerance: float = 1e-3) -> FixedPoints:
+                      distinct_tolerance: float = 1e-3, discrete_time: bool | None = None) -> FixedPoints:
     """Fixed (and slow) points of ``velocity`` found from ``initial_states``, with their stability.
 
     Args:
@@ -232,7 +278,12 @@ def find_fixed_points(velocity: Velocity, initial_states: Any, *, method: str = 
         slow_tolerance: q below which a point is kept at all (raise it above ``fixed_tolerance`` to
             keep slow points too).
         distinct_tolerance: points closer than this (Euclidean) to a slower kept point are duplicates.
+        discrete_time: ``velocity`` is step(h) − h of a discrete-time map, so stability is |1 + λ| < 1
+            (default: the velocity's own ``discrete_time`` attribute, as :func:`model_velocity` sets it, else
+            False).
     """
+    if discrete_time is None:
+        discrete_time = bool(getattr(velocity, "discrete_time", False))
     if slow_tolerance < fixed_tolerance:
         raise ValueError("slow_tolerance must be >= fixed_tolerance")
     states, q = minimise_speed(velocity, initial_states, method=method, max_iter=max_iter)
@@ -248,10 +299,13 @@ def find_fixed_points(velocity: Velocity, initial_states: Any, *, method: str = 
         empty = np.zeros((0, n_units))
         return FixedPoints(states=empty, speed=np.zeros(0), jacobians=np.zeros((0, n_units, n_units)),
                            eigenvalues=np.zeros((0, n_units), dtype=complex), stable=np.zeros(0, dtype=bool),
-                           is_fixed=np.zeros(0, dtype=bool))
+                           is_fixed=np.zeros(0, dtype=bool), discrete_time=discrete_time)
     points = states[kept]
     jacobians = np.stack([jacobian(velocity, p) for p in points])
     eigenvalues = np.linalg.eigvals(jacobians)
-    eigenvalues = np.take_along_axis(eigenvalues, np.argsort(-eigenvalues.real, axis=1, kind="stable"), axis=1)
+    rates = growth(eigenvalues, discrete_time)
+    order = np.argsort(-rates, axis=1, kind="stable")
+    eigenvalues, rates = np.take_along_axis(eigenvalues, order, axis=1), np.take_along_axis(rates, order, axis=1)
     return FixedPoints(states=points, speed=q[kept], jacobians=jacobians, eigenvalues=eigenvalues,
-                       stable=np.all(eigenvalues.real < 0, axis=1), is_fixed=q[kept] < fixed_tolerance)
+                       stable=np.all(rates < 0, axis=1), is_fixed=q[kept] < fixed_tolerance,
+                       discrete_time=discrete_time)

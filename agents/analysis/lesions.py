@@ -98,8 +98,13 @@ def lesion_model(model: Any, units: Sequence[int] | None = None, connections: An
 
 # ---------------------------------------------------------------------- which units
 def inhibitory_units(model: Any) -> np.ndarray:
-    """Indices of the inhibitory units (the EIRNN puts its ``n_exc`` excitatory units first)."""
-    return np.arange(int(model.n_exc), int(model.n_units))
+    """Indices of the inhibitory units of a network with E/I populations under Dale's law (eirnn, lowrank with
+    ``dale=true``: the ``n_exc`` excitatory units come first); a ValueError for any other network."""
+    n_exc = getattr(model, "n_exc", None)
+    if n_exc is None or not getattr(model, "dale", True):
+        raise ValueError(f"{type(model).__name__} has no excitatory and inhibitory populations (no Dale's law), so "
+                         "no inhibitory units to lesion: only eirnn and lowrank with dale=true have them")
+    return np.arange(int(n_exc), int(model.n_units))
 
 
 def top_selective_units(selectivity: Any, k: int, *, side: str = "both",

@@ -1,4 +1,9 @@
-"""``neurotasks evaluate RUN_DIR [key=value ...] --trials N``: a trained network on fresh trials.
+"""``neurotasks evaluate RUN_DIR [key=value ...] --trials N``: a trained network or RL agent on fresh trials.
+
+Any run folder of ``neurotasks train`` works: a network of the model zoo (eirnn, rnn, lowrank, gru,
+lstm) is simulated and its outputs decoded by ``task.evaluate(outputs=...)``; an RL agent
+(``--agent``) plays every trial with deterministic actions, replayed through the environment's own
+rule by ``task.evaluate(actions=...)``, as its training validated it.
 
 Writes one CSV row per trial: every trial parameter (``ground_truth``, ``catch``, ``coherence``...),
 then the behaviour (``choice``, ``correct``, ``rt``, plus ``rmse`` etc. when the task has them).
@@ -92,21 +97,37 @@ def output_path(out: str | None, run_dir: str | os.PathLike) -> tuple[Path, bool
     return path, True
 
 
-def _load(run_dir: str) -> tuple[Any, Any]:
+def _load(run_dir: str) -> tuple[Any, Any, bool]:
+    """(the run folder, its network or SB3 model, whether it is an RL agent)."""
     path = Path(run_dir)
     if not path.is_dir():
         raise UsageError(f"run folder {run_dir!r} does not exist")
-    from agents.runs import RunDir
+    from agents.runs import RunDir, is_agent_run
 
     try:
         run = RunDir(path)
         config = run.config
-        model = run.model()
+        agent = is_agent_run(config)
+        if agent:
+            from agents.rl.sb3_runs import load_agent
+
+            model = load_agent(path)
+        else:
+            model = run.model()
+    except ModuleNotFoundError:
+        raise                           # a missing extra (e.g. stable-baselines3): the CLI names it
     except Exception as error:  # a corrupt folder can fail in many ways; all are reported the same
         raise UsageError(f"cannot load run folder {run_dir!r}: {type(error).__name__}: {error}") from None
     if not isinstance(config, Mapping) or "task" not in config or "id" not in config["task"]:
         raise UsageError(f"run folder {run_dir!r} has no task in its config.json")
-    return run, model
+    return run, model, agent
+
+
+def _channels(model: Any, agent: bool) -> tuple[int, int | None]:
+    """The inputs the network or policy takes, and the outputs a network gives (None for an agent, which acts)."""
+    if agent:
+        return int(model.observation_space.shape[0]), None
+    return int(model.n_in), int(model.n_out)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -115,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(getattr(args, "extra", []) or [])
     if args.trials < 1:
         raise UsageError(f"--trials must be >= 1, got {args.trials}")
-    run, model = _load(args.run_dir)
+    run, model, agent = _load(args.run_dir)
     task_id = run.config["task"]["id"]
     kwargs = {**dict(run.config["task"].get("kwargs") or {}), **overrides}
     try:
@@ -123,10 +144,12 @@ def _run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as error:
         raise UsageError(f"bad task arguments for {task_id}: {error}") from None
     n_in, n_out = len(task.input_names), len(task.output_names)
-    weights = model.effective_weights()
-    if weights["W_in"].shape[1] != n_in or weights["W_out"].shape[0] != n_out:
-        raise UsageError(f"the network has {weights['W_in'].shape[1]} inputs and {weights['W_out'].shape[0]} "
-                         f"outputs but {task_id} with these arguments has {n_in} and {n_out}")
+    model_in, model_out = _channels(model, agent)
+    if agent and model_in != n_in:
+        raise UsageError(f"the agent observes {model_in} inputs but {task_id} with these arguments has {n_in}")
+    if not agent and (model_in != n_in or model_out != n_out):
+        raise UsageError(f"the network has {model_in} inputs and {model_out} outputs but {task_id} with these "
+                         f"arguments has {n_in} and {n_out}")
 
     from agents.runs import open_for_writing
     from agents.simulation import simulate
@@ -135,13 +158,20 @@ def _run(args: argparse.Namespace) -> int:
     lock = open_for_writing(args.run_dir) if inside else None
     try:
         batch = task.trials(args.trials, np.random.default_rng(args.seed))
-        outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
-        evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
+        if agent:                       # deterministic actions through the environment's rule, as in training
+            from agents.rl.acting import policy_actions
+
+            evaluation = task.evaluate(batch, actions=policy_actions(model, batch))
+            how = "deterministic actions"
+        else:
+            outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
+            evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
+            how = "no noise" if args.no_noise else "with noise"
         write_trials_csv(out, batch.params, evaluation)
         shown = Path(args.out) if args.out else Path(args.run_dir) / out.parent.name / out.name
 
         print(f"{task_id} {task!r}" if overrides else task_id)
-        print(f"{args.trials} trials ({'no noise' if args.no_noise else 'with noise'}, seed {args.seed}) -> {shown}")
+        print(f"{args.trials} trials ({how}, seed {args.seed}) -> {shown}")
         for name, value in task.score(batch, evaluation).items():
             print(f"  {name}: {value:.4g}")
         for line in behaviour_report(task, batch, evaluation, out.parent):

@@ -6,6 +6,14 @@ rate 0.01, 20 trials per update, gradient norm clipped at 1, vanishing-gradient 
 
 ``fast`` (the default): the same objective and constraints, trained with Adam on larger batches
 and validated often, which reaches the same criteria in a fraction of the wall time on a CPU.
+
+Both are written for the E/I network (``eirnn``). What a preset changes for another model of the zoo is in
+:data:`MODEL_SETTINGS`, in the open, and ``preset(name, model)`` applies it:
+
+- every model without the leaky rate recurrence (``gru``, ``lstm``) trains without Ω (``lambda_omega`` 0:
+  the regulariser is defined on that recurrence's δ_t), and every model but eirnn without pruning
+  (``prune_w_min`` 0: only the E/I network prunes, as the paper did);
+- learning rates: MODEL_SETTINGS_NOTES says, per model, what was measured to choose them.
 """
 
 from __future__ import annotations
@@ -73,10 +81,29 @@ PRESETS: dict[str, TrainerSettings] = {
 
 DEFAULT_PRESET = "fast"
 
+#: settings that are not the model's to have: no Ω without the leaky rate recurrence, no pruning but eirnn's
+_NO_OMEGA, _NO_PRUNING = {"lambda_omega": 0.0}, {"prune_w_min": 0.0}
+#: preset -> model -> what the preset changes for that model (a model not listed takes the preset as it is)
+MODEL_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "fast": {
+        "rnn": {**_NO_PRUNING},
+        "lowrank": {**_NO_PRUNING},
+        "gru": {**_NO_OMEGA, **_NO_PRUNING},
+        "lstm": {**_NO_OMEGA, **_NO_PRUNING},
+    },
+    "pycog": {
+        "rnn": {**_NO_PRUNING},
+        "lowrank": {**_NO_PRUNING},
+        "gru": {**_NO_OMEGA, **_NO_PRUNING},
+        "lstm": {**_NO_OMEGA, **_NO_PRUNING},
+    },
+}
 
-def preset(name: str) -> TrainerSettings:
-    """The settings of a named preset."""
+
+def preset(name: str, model: str = "eirnn") -> TrainerSettings:
+    """The settings of a named preset for ``model`` (a registry name; :data:`MODEL_SETTINGS`)."""
     try:
-        return PRESETS[name]
+        base = PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}") from None
+    return base.updated(**MODEL_SETTINGS.get(name, {}).get(model, {}))

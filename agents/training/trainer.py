@@ -1,8 +1,14 @@
-"""Train an E/I RNN on a task by BPTT, to the task's criterion, in a resumable run folder.
+"""Train a network of the model zoo on a task by BPTT, to the task's criterion, in a resumable run folder.
 
-    run = agents.train("PerceptualDecision-v0")             # fast preset, paper's network
+    run = agents.train("PerceptualDecision-v0")             # fast preset, the paper's E/I network
     run = agents.train(task, preset="pycog", out="runs/rdm", max_minutes=20)
+    run = agents.train("ContextDecision-v0", model="lowrank", model_args={"rank": 2})
     model = run.model()
+
+Any model of :mod:`agents.models.registry` trains here (``eirnn``, ``rnn``, ``lowrank``, ``gru``, ``lstm``);
+the update takes the fastest path the model offers (:class:`UpdateStep`): the E/I network's fused BPTT with
+Dale's chain rule, the fused BPTT of the other rate networks (``run_traced`` / ``backward_traced``), or
+autograd (the gated networks, on PyTorch's fused kernels).
 
 Every update draws fresh trials from ``task.trials``; every ``validation_every`` trials the noisy
 network is scored on the task's condition grid (``task.grid_trials``), a row goes to history.csv
@@ -38,6 +44,7 @@ from agents import checkpoint as checkpoint_file
 from agents import runs
 from agents.atomic import json_safe
 from agents.models import masks as masks_lib
+from agents.models import registry
 from agents.models.dynamics import Buffers, OmegaTerm, backward_pass
 from agents.models.eirnn import EIRNN
 from agents.training.loss import masked_mse, rate_penalty, weight_penalty
@@ -46,7 +53,7 @@ from agents.training.presets import preset as get_preset
 from neurotasks.criterion import Criterion
 from neurotasks.task import Task
 
-#: suggested_network keys that are EIRNN constructor arguments.
+#: suggested_network keys passed on to a model that takes an argument of that name (the E/I masks aside).
 MODEL_KEYS = ("n_units", "excitatory_fraction", "tau", "sigma_rec", "nonlinearity", "rho")
 #: Gradient norms above this count as divergence (pycog's safeguard).
 MAX_GRAD_NORM = 1e10
@@ -74,25 +81,56 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
-def model_config(task: Task, n_units: int | None = None, seed: int = 0, **overrides: Any) -> dict[str, Any]:
-    """EIRNN arguments for ``task``: its ``suggested_network`` (size, E fraction, τ, σ_rec, masks), a trained bias
-    for tasks with signed outputs, then ``overrides``."""
+def model_config(task: Task, n_units: int | None = None, seed: int = 0, *, name: str = registry.DEFAULT_MODEL,
+                 **overrides: Any) -> dict[str, Any]:
+    """The config of model ``name`` for ``task`` (``registry.build`` makes the network from it).
+
+    The task's ``suggested_network`` gives every entry the model has an argument for: the size N for all, τ and
+    σ_rec for the rate networks (the task's time scales and noise), the E fraction for eirnn and lowrank, and
+    for eirnn alone its connectivity masks and, for tasks with signed outputs, a trained bias (its rates and
+    Dale readout weights are >= 0, so only a bias reaches negative outputs; the other models read out with
+    signed weights). Then ``n_units`` and ``overrides``.
+    """
+    accepted = registry.arguments(name)
     suggested = dict(type(task).suggested_network)
-    config: dict[str, Any] = {"n_in": len(task.input_names), "n_out": len(task.output_names), "seed": int(seed)}
-    config.update({k: suggested[k] for k in MODEL_KEYS if k in suggested})
+    config: dict[str, Any] = {registry.NAME_KEY: name, "n_in": len(task.input_names), "n_out": len(task.output_names)}
+    if "seed" in accepted:
+        config["seed"] = int(seed)
+    config.update({k: suggested[k] for k in MODEL_KEYS if k in suggested and k in accepted})
     if n_units is not None:
         config["n_units"] = int(n_units)
-    if float(task.output_range[0]) < 0:
+    is_eirnn = name == "eirnn"
+    if is_eirnn and float(task.output_range[0]) < 0:
         # rates and (Dale) readout weights are >= 0: signed outputs (eye or hand position) need a trained
         # output bias to reach negative values, as pycog's sequence task trains b_out.
         config["train_bias"] = True
     config.update(overrides)
-    n = int(config.get("n_units", 100))
-    masks = masks_lib.from_suggested_network(suggested, n, task.input_names, config["n_out"],
-                                             config.get("excitatory_fraction", 0.8), seed=seed)
-    for key, value in masks.items():
-        config.setdefault(key, value)
+    if is_eirnn:
+        n = int(config.get("n_units", 100))
+        masks = masks_lib.from_suggested_network(suggested, n, task.input_names, config["n_out"],
+                                                 config.get("excitatory_fraction", 0.8), seed=seed)
+        for key, value in masks.items():
+            config.setdefault(key, value)
     return config
+
+
+def gradient_path(model: torch.nn.Module) -> str:
+    """How :class:`UpdateStep` makes ``model``'s gradients: ``"eirnn"`` (the E/I network's fused BPTT and the chain
+    rule through Dale's reparametrisation, written out here), ``"traced"`` (a rate network's own fused BPTT:
+    ``run_traced`` / ``backward_traced``, e.g. rnn and lowrank) or ``"autograd"`` (any other model: gru, lstm)."""
+    if isinstance(model, EIRNN):
+        return "eirnn"
+    if callable(getattr(model, "run_traced", None)) and callable(getattr(model, "backward_traced", None)):
+        return "traced"
+    return "autograd"
+
+
+def takes_omega(model_class: type) -> bool:
+    """Whether a model's forward pass can report pycog's vanishing-gradient regulariser Ω (the leaky rate
+    recurrence of eirnn, rnn and lowrank; not the gated networks)."""
+    import inspect
+
+    return "omega" in inspect.signature(model_class.forward).parameters
 
 
 def threads_for(n_units: int, batch_size: int) -> int:
@@ -104,18 +142,25 @@ def threads_for(n_units: int, batch_size: int) -> int:
 class UpdateStep:
     """One gradient update: forward, masked MSE (+ penalties), backward with Ω, clip, skip-or-step.
 
-    Without penalties (the presets) the update runs outside autograd: the fused forward and backward
-    passes (:mod:`agents.models.dynamics`) on buffers kept from one update to the next, the loss
-    gradient and the chain rule through Dale's reparametrisation written out, the gradient norm and
-    clipping as two ``_foreach`` ops and plain SGD as one. Recording and replaying the small autograd
+    Without penalties (the presets) the update of a rate network runs outside autograd: the fused
+    forward and backward passes (:mod:`agents.models.dynamics`) on buffers kept from one update to
+    the next, the loss gradient written out, every gradient in one flat buffer, the gradient norm and
+    clipping as one op each and plain SGD as one ``_foreach`` op. For the E/I network the chain rule
+    through Dale's reparametrisation is written out here (``path == "eirnn"``); rnn and lowrank bring
+    their own (``backward_traced``, ``path == "traced"``). Recording and replaying the small autograd
     graph around the fused node, ``zero_grad``, ``clip_grad_norm_`` and ``optimizer.step`` otherwise
-    cost about as much as the update's matrix products. With penalties it is plain autograd.
+    cost about as much as the update's matrix products. With penalties, and always for the gated
+    networks (``path == "autograd"``: PyTorch's fused GRU/LSTM kernels, no recurrent noise, no Ω, whose
+    history column is then NaN), it is plain autograd.
     """
 
-    def __init__(self, model: EIRNN, optimizer: torch.optim.Optimizer, settings: TrainerSettings,
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, settings: TrainerSettings,
                  generator: torch.Generator | None = None) -> None:
         self.model, self.optimizer, self.settings, self.generator = model, optimizer, settings, generator
         self.params = [p for p in model.parameters() if p.requires_grad]
+        #: "eirnn", "traced" or "autograd" (see :func:`gradient_path`)
+        self.path = gradient_path(model)
+        self.takes_omega = takes_omega(type(model))
         self.bad_in_row = 0
         self.bad_total = 0
         self.buffers = Buffers()
@@ -127,12 +172,14 @@ class UpdateStep:
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, dt: float,
                  valid: torch.Tensor | None = None, noise_workspace: torch.Tensor | None = None) -> dict[str, float]:
         s = self.settings
-        omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 else None
+        omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 and self.takes_omega else None
         flat = None
-        if not self.by_hand or s.l1_weights or s.l2_weights or s.l2_rates:
+        if self.path == "autograd" or not self.by_hand or s.l1_weights or s.l2_weights or s.l2_rates:
             loss_value = self._gradients_by_autograd(inputs, targets, mask, dt, valid, noise_workspace, omega)
-        else:
+        elif self.path == "eirnn":
             loss_value, flat = self._gradients_by_hand(inputs, targets, mask, dt, noise_workspace, omega)
+        else:
+            loss_value, flat = self._gradients_traced(inputs, targets, mask, dt, noise_workspace, omega)
         params = [p for p in self.params if p.grad is not None]
         grads = [p.grad for p in params]
         if flat is not None:                                            # every gradient is a view of one buffer
@@ -157,8 +204,11 @@ class UpdateStep:
 
     def _gradients_by_autograd(self, inputs, targets, mask, dt, valid, noise_workspace, omega) -> float:
         s = self.settings
-        outputs, rates = self.model(inputs, dt, noise=True, generator=self.generator, omega=omega,
-                                    noise_workspace=noise_workspace)
+        if self.takes_omega:
+            outputs, rates = self.model(inputs, dt, noise=True, generator=self.generator, omega=omega,
+                                        noise_workspace=noise_workspace)
+        else:                                           # a gated network: no recurrent noise, no Ω
+            outputs, rates = self.model(inputs, dt, noise=True, generator=self.generator)
         loss = masked_mse(outputs, targets, mask)
         total = loss
         for extra in (weight_penalty(self.model, s.l1_weights, s.l2_weights), rate_penalty(rates, s.l2_rates, valid)):
@@ -187,14 +237,7 @@ class UpdateStep:
         outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
                                              noise_workspace=noise_workspace, buffers=self.buffers,
                                              check_finite=False)
-        mask_t = mask.transpose(0, 1).to(outputs.dtype)                   # time-major, as the outputs
-        denominator = max(float(mask_t.sum()), 1.0)
-        error = outputs - targets.transpose(0, 1).to(outputs.dtype)
-        weighted = error * mask_t
-        loss = float((weighted * error).sum()) / denominator
-        if not math.isfinite(loss):
-            model.check_finite(inputs)                                  # NaN or Inf inputs reach every output
-        grad_outputs = weighted.mul_(2.0 / denominator)                   # ∂ masked_mse / ∂ outputs
+        loss, grad_outputs = self._loss_gradient(outputs, targets, mask, inputs)
         needs = (False, model.w_in.requires_grad, model.b_rec.requires_grad, model.w_rec.requires_grad,
                  model.x0.requires_grad, model.w_out.requires_grad, model.b_out.requires_grad)
         _, g_in, g_b_rec, g_rec, g_x0, g_out, g_b_out = backward_pass(trace, grad_outputs, None, omega, needs)
@@ -220,6 +263,40 @@ class UpdateStep:
             param.grad = views[id(param)]
         return loss, flat
 
+    def _loss_gradient(self, outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, inputs: torch.Tensor
+                       ) -> tuple[float, torch.Tensor]:
+        """The masked MSE of time-major ``outputs`` and its gradient ∂L/∂outputs (time-major, in the error's
+        buffer)."""
+        mask_t = mask.transpose(0, 1).to(outputs.dtype)                   # time-major, as the outputs
+        denominator = max(float(mask_t.sum()), 1.0)
+        error = outputs - targets.transpose(0, 1).to(outputs.dtype)
+        weighted = error * mask_t
+        loss = float((weighted * error).sum()) / denominator
+        if not math.isfinite(loss):
+            self.model.check_finite(inputs)                             # NaN or Inf inputs reach every output
+        return loss, weighted.mul_(2.0 / denominator)                     # ∂ masked_mse / ∂ outputs
+
+    @torch.no_grad()
+    def _gradients_traced(self, inputs, targets, mask, dt, noise_workspace, omega
+                          ) -> tuple[float, torch.Tensor | None]:
+        """A rate network's own fused BPTT (``run_traced`` / ``backward_traced``, its chain rule included), every
+        trained parameter's ``.grad`` a view of one flat buffer; returns the masked MSE and that buffer."""
+        model = self.model
+        outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
+                                             noise_workspace=noise_workspace, buffers=self.buffers,
+                                             check_finite=False)
+        loss, grad_outputs = self._loss_gradient(outputs, targets, mask, inputs)
+        grads = model.backward_traced(trace, grad_outputs, None, omega)
+        if not self.params:
+            return loss, None
+        flat, views = self._gradient_buffer()
+        for name, param in model.named_parameters():
+            if param.requires_grad:
+                view = views[id(param)]
+                view.copy_(grads[name])
+                param.grad = view
+        return loss, flat
+
     def _optimizer_step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         """Plain SGD (no momentum, decay, ...) as one ``_foreach`` op; any other optimizer steps itself."""
         opt = self.optimizer
@@ -234,14 +311,21 @@ class UpdateStep:
         opt.step()
 
     def _skip_and_shrink(self, norm: float, loss: float) -> None:
-        """pycog's safeguard: no update, recurrent weights shrunk slightly; here the learning rate is halved too."""
+        """pycog's safeguard: no update, recurrent weights shrunk slightly (by the model's ``shrink_recurrent`` where
+        it has one: the effective W_rec of lowrank, W_hh of the gated networks); here the learning rate is halved
+        too."""
         self.bad_in_row += 1
         self.bad_total += 1
         for group in self.optimizer.param_groups:
             lr = group["lr"]
             group["lr"] = lr * self.settings.lr_shrink
-        with torch.no_grad():
-            self.model.w_rec.mul_(1.0 - 0.02 * lr)
+        factor = 1.0 - 0.02 * lr
+        shrink = getattr(self.model, "shrink_recurrent", None)
+        if callable(shrink):
+            shrink(factor)
+        elif isinstance(getattr(self.model, "w_rec", None), torch.Tensor):
+            with torch.no_grad():
+                self.model.w_rec.mul_(factor)
         if self.bad_in_row >= self.settings.max_bad_updates:
             raise RuntimeError(f"training diverged: {self.bad_in_row} consecutive updates with a non-finite or huge "
                                f"gradient (norm {norm}, loss {loss}) despite shrinking the learning rate to "
@@ -345,7 +429,7 @@ class Prefetcher:
     """
 
     def __init__(self, task: Task, batch_size: int, rng: np.random.Generator, generator: torch.Generator,
-                 model: EIRNN) -> None:
+                 model: torch.nn.Module) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.task, self.batch_size, self.rng, self.generator, self.model = task, batch_size, rng, generator, model
@@ -388,10 +472,10 @@ class Trainer:
         self.criterion, self.device, self.quiet, self.tensorboard = criterion, device, quiet, tensorboard
         is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
         self.show_bar = (not quiet and sys.stderr.isatty() and not is_ci) if progress is None else bool(progress)
-        self.model = EIRNN(**model_cfg).to(device)
+        self.model = registry.build(model_cfg).to(device)
         self.config = _normalise({
             "task": {"id": task.id, "kwargs": dict(task.kwargs)},
-            "model": self.model.config,
+            "model": registry.config_of(self.model),
             "trainer": settings.to_dict(),
             "preset": preset_name,
             "seed": self.seed,
@@ -433,9 +517,14 @@ class Trainer:
             saved = runs.RunDir(self.out).config
             mine = {k: v for k, v in self.config.items()}
             theirs = {k: saved.get(k) for k in mine}
+            theirs["model"] = runs.model_config_of(saved)          # a config without a name is an eirnn one
             if theirs != mine:
                 diff = sorted(k for k in mine if theirs.get(k) != mine[k])
-                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}); "
+                which = ""
+                if theirs["model"].get(registry.NAME_KEY) != mine["model"][registry.NAME_KEY]:
+                    which = (f": it holds a {theirs['model'].get(registry.NAME_KEY)!r} model, this run asks for "
+                             f"{mine['model'][registry.NAME_KEY]!r}")
+                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}){which}; "
                                  "use another --out folder, or the same arguments to resume it")
             if (self.out / runs.CHECKPOINT).is_file():
                 self._load_checkpoint()
@@ -498,7 +587,7 @@ class Trainer:
         return self.task.trials(self.settings.validation_trials, rng)
 
     @torch.no_grad()
-    def score(self, model: EIRNN, batch, generator: torch.Generator) -> dict[str, float]:
+    def score(self, model: torch.nn.Module, batch, generator: torch.Generator) -> dict[str, float]:
         """Validation loss and every metric of ``task.score`` for ``model`` on ``batch``."""
         model.eval()
         inputs = torch.from_numpy(batch.inputs).to(self.device)
@@ -634,7 +723,7 @@ class Trainer:
 
     # ---------------------------------------------------------------- the end
     def finish(self, reason: str) -> dict[str, Any]:
-        """Save the final model (pruned) and metrics.json; returns the metrics.
+        """Save the final model (pruned, for a model that can be: eirnn) and metrics.json; returns the metrics.
 
         ``final`` in the metrics is a validation of the final model on fresh trials (another seed than
         training's validations); ``final_validation_meets_criterion`` judges it by the criterion's threshold,
@@ -650,9 +739,11 @@ class Trainer:
         else:
             final_state = self.model.state_dict()
             which = "last"
-        final = EIRNN(**self.config["model"]).to(self.device)
+        final = registry.build(self.config["model"]).to(self.device)
         final.load_state_dict(final_state)
-        pruned = final.prune(self.settings.prune_w_min) if self.settings.prune_w_min > 0 else 0
+        pruned = None                                  # None: the model has no pruning
+        if hasattr(final, "prune"):
+            pruned = final.prune(self.settings.prune_w_min) if self.settings.prune_w_min > 0 else 0
         self._save_weights(final.state_dict())
         generator = torch.Generator(device=self.device)
         generator.manual_seed(_seed_int(self.seed, 6))
@@ -685,21 +776,28 @@ class Trainer:
 
 
 # ---------------------------------------------------------------------- public entry point
-def train(task: str | Task, *, preset: str = DEFAULT_PRESET, out: str | os.PathLike | None = None, seed: int = 0,
+def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: Mapping[str, Any] | None = None,
+          preset: str = DEFAULT_PRESET, out: str | os.PathLike | None = None, seed: int = 0,
           max_minutes: float | None = None, max_trials: int | None = None, device: str = "cpu",
-          n_units: int | None = None, model_kwargs: Mapping[str, Any] | None = None,
-          settings: Mapping[str, Any] | None = None, criterion: Criterion | None = None,
+          n_units: int | None = None, settings: Mapping[str, Any] | None = None, criterion: Criterion | None = None,
           task_kwargs: Mapping[str, Any] | None = None, quiet: bool = False, progress: bool | None = None,
           tensorboard: bool = False, figures: bool = True) -> runs.RunDir:
-    """Train an EIRNN on ``task`` and return its run folder.
+    """Train a network of the model zoo on ``task`` and return its run folder.
 
     Args:
         task: a task id (made with ``task_kwargs``) or a Task.
-        preset: "fast" (default) or "pycog"; ``settings`` overrides single TrainerSettings fields.
-        out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``); an existing one is resumed.
+        model: the model's registry name: ``"eirnn"`` (default; the paper's E/I network), ``"rnn"``, ``"lowrank"``,
+            ``"gru"``, ``"lstm"`` (:mod:`agents.models.registry`).
+        model_args: the model's own arguments (``{"rank": 2}``), over what the task suggests
+            (:func:`model_config`); ``n_in``, ``n_out`` and ``seed`` come from the task and the run.
+        preset: "fast" (default) or "pycog", with the model's own settings where the preset has them
+            (:mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
+        out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``, ``runs/<ID>-<model>-<...>`` for a model other
+            than eirnn); an existing one is resumed.
         seed: seeds the weights, the training trials and the noise.
         max_minutes, max_trials: caps (trials counted over the whole run, minutes per call).
-        n_units, model_kwargs: change the network ``type(task).suggested_network`` asks for.
+        n_units: the network's size N (default: the task's suggested network); the same as
+            ``model_args={"n_units": N}``, and giving both is an error.
         criterion: replace ``task.criterion`` (e.g. a lower bar for a quick test).
         quiet: no per-validation lines; progress: force the progress bar on/off.
         figures: draw the run's figures at the end (if agents.plots is available).
@@ -710,20 +808,28 @@ def train(task: str | Task, *, preset: str = DEFAULT_PRESET, out: str | os.PathL
         raise ValueError("task_kwargs only applies when task is given by id")
     if not isinstance(task, Task):
         raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
-    if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
+    if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1):
         raise ValueError(f"max_trials must be a positive int, got {max_trials!r}")
     if max_minutes is not None and not max_minutes > 0:
         raise ValueError(f"max_minutes must be > 0, got {max_minutes!r}")
+    registry.model_class(model)                             # ValueError naming the known models
+    args = registry.check_arguments(model, dict(model_args or {}))
+    if n_units is not None and "n_units" in args:
+        raise ValueError("the number of units is given twice (n_units and model_args['n_units'], i.e. --n-units and "
+                         "--model-arg n_units=...): give it once")
+    n_units = args.pop("n_units", n_units)
     dev = resolve_device(device)
-    base = get_preset(preset)
+    base = get_preset(preset, model)
     overrides = dict(settings or {})
     suggested_batch = type(task).suggested_network.get("batch_size")
     if preset == "pycog" and suggested_batch and "batch_size" not in overrides:
         overrides["batch_size"] = int(suggested_batch)
     trainer_settings = base.updated(**overrides)
-    cfg = model_config(task, n_units=n_units, seed=seed, **dict(model_kwargs or {}))
+    check_settings_apply(trainer_settings, model)
+    cfg = model_config(task, n_units=n_units, seed=seed, name=model, **args)
     if out is None:
-        out = Path("runs") / f"{task.id}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        which = "" if model == registry.DEFAULT_MODEL else f"-{model}"
+        out = Path("runs") / f"{task.id}{which}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     out = Path(out)
 
     previous_threads = torch.get_num_threads()
@@ -755,6 +861,18 @@ def train(task: str | Task, *, preset: str = DEFAULT_PRESET, out: str | os.PathL
             lock.release()
         torch.set_num_threads(previous_threads)
     return runs.RunDir(out)
+
+
+def check_settings_apply(settings: TrainerSettings, model: str) -> None:
+    """ValueError naming the setting if ``settings`` ask ``model`` for what it does not have: Ω (lambda_omega > 0)
+    of a model without the leaky rate recurrence, pruning (prune_w_min > 0) of a model without ``prune``."""
+    cls = registry.model_class(model)
+    if settings.lambda_omega > 0 and not takes_omega(cls):
+        raise ValueError(f"lambda_omega={settings.lambda_omega:g}: the vanishing-gradient regulariser Ω is defined for "
+                         f"the leaky rate networks (eirnn, rnn, lowrank), not for {model!r}; set it to 0")
+    if settings.prune_w_min > 0 and not hasattr(cls, "prune"):
+        raise ValueError(f"prune_w_min={settings.prune_w_min:g}: model {model!r} has no pruning (only eirnn has); "
+                         "set it to 0")
 
 
 def _metrics_are_final(out: Path, trainer: Trainer) -> bool:
