@@ -47,6 +47,9 @@ TASK_CLASSES: dict[str, type[Task]] = {}
 #: 4,900 steps at dt = 1 ms. 10,000 leaves room for every default and paper configuration down to
 #: dt = 0.5 ms, and stops a mistyped duration (1e9 ms) or dt (1e-9 ms) before it hangs.
 MAX_TRIAL_STEPS = 10_000
+#: The smallest ``dt`` (ms): any duration divided by it stays a finite number of steps (and far
+#: above ``max_trial_steps``, which then refuses it by name).
+MIN_DT = 1e-12
 #: Default ceiling on the memory of one batch (``max_batch_bytes``): 4 GiB.
 MAX_BATCH_BYTES = 4 * 2**30
 #: The most input or output channels an argument can ask for (FlipFlop's ``n_bits``,
@@ -269,6 +272,8 @@ class Task(metaclass=TaskMeta):
         max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         self.dt = _positive(dt, "dt")
+        if self.dt < MIN_DT:
+            raise ValueError(f"dt must be at least {MIN_DT:g} ms (durations in steps must stay finite), got {dt!r}")
         self.catch_prob = _probability(catch_prob, "catch_prob")
         self.catch_duration = _positive(catch_duration, "catch_duration")
         self.input_baseline = check_number(input_baseline, "input_baseline")
@@ -344,13 +349,13 @@ class Task(metaclass=TaskMeta):
             if duration.min <= 0 and not timing.can_be_zero:
                 problems.append(f"{argument} must be > 0 ms on every trial (the {period} period cannot be empty), "
                                 f"but it can be {duration.min:g} ms")
-            elif shortest is not None and round(shortest / dt) < 1:
+            elif shortest is not None and _steps(shortest, dt) < 1:
                 problems.append(f"{argument} can be {shortest:g} ms, which is 0 steps at dt={dt:g} ms ({shortest:g} / "
                                 f"{dt:g} = {shortest / dt:.3g} rounds to 0): the {period} period would vanish")
         if problems:
             raise ValueError("; ".join(problems) + f". Make every period at least one step ({dt:g} ms) long, "
                              "or use a smaller dt")
-        catch_steps = round(self.catch_duration / dt)
+        catch_steps = _steps(self.catch_duration, dt)
         if catch_steps < 1:
             raise ValueError(f"catch_duration ({self.catch_duration:g} ms) is 0 steps at dt={dt:g} ms "
                              f"({self.catch_duration / dt:.3g} rounds to 0); make it at least one step ({dt:g} ms)")
@@ -358,13 +363,13 @@ class Task(metaclass=TaskMeta):
         total = sum(longest.values())
         if total > self.max_trial_steps or catch_steps > self.max_trial_steps:
             if catch_steps > total:
-                culprit = f"catch_duration ({self.catch_duration:g} ms: {catch_steps} steps)"
+                culprit = f"catch_duration ({self.catch_duration:g} ms: {catch_steps:.4g} steps)"
             else:
                 ranked = sorted(self.period_names, key=lambda p: -longest[p])[:3]
                 culprit = ", ".join(f"{self.period_timing[p].argument} (the {p} period: up to "
                                     f"{self.period_timing[p].duration.max:g} ms)" for p in ranked)
             longest_steps = max(total, catch_steps)
-            shown = f"{longest_steps:.0f}" if math.isfinite(longest_steps) else "unboundedly many"
+            shown = f"{longest_steps:.4g}" if math.isfinite(longest_steps) else "unboundedly many"
             raise ValueError(f"{self.id or type(self).__name__}: a trial can last {shown} steps at dt={dt:g} ms, "
                              f"above max_trial_steps={self.max_trial_steps}; the longest: {culprit}. Shorten it, "
                              "bound it, use a larger dt or raise max_trial_steps")

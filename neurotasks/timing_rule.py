@@ -64,9 +64,11 @@ class TimingRule(ResponseRule):
                 "catch": catch, "length": lengths}
 
     def timing_reward(self, error: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
-        """``scale * max(0, 1 - |error| / (tolerance * target))``."""
-        with np.errstate(over="ignore"):            # a target of a tiny fraction of a ms: 0 unless exact
-            return scale * np.maximum(0.0, 1.0 - np.abs(error) / (self.tolerance * target))
+        """``scale * max(0, 1 - |error| / (tolerance * target))``; an exact go earns ``scale`` even
+        when the tolerated window is vanishingly small (a target of a tiny fraction of a ms)."""
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            relative = np.abs(error) / (self.tolerance * target)
+        return scale * np.maximum(0.0, 1.0 - np.where(error == 0, 0.0, relative))
 
     def _outcome(self, went: np.ndarray, early: np.ndarray, produced: np.ndarray, target: np.ndarray,
                  catch: np.ndarray) -> dict[str, np.ndarray]:

@@ -29,7 +29,7 @@ from neurotasks.timing import Duration
 from tests.conftest import TASK_IDS
 
 #: Deterministic and modest: the whole file runs in a few seconds on one core.
-PROFILE = settings(max_examples=int(os.environ.get("VALIDATION_EXAMPLES", 60)), deadline=None,
+PROFILE = settings(max_examples=int(os.environ.get("VALIDATION_EXAMPLES", 150)), deadline=None,
                    derandomize=not os.environ.get("VALIDATION_RANDOM"), database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

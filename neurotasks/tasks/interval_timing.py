@@ -102,8 +102,9 @@ class _IntervalTimingTask(Task):
     def write_production(self, tr: Trials) -> None:
         """Ramp target (mask 1 on the whole trial), and gt = 1 on the on-time step.
 
-        The ramp max(0, (t - Set) / target_steps), computed in float64 and stored as float32, runs
-        on into the padding (the base class clears it). Every trial's ramp is a window of one row
+        The ramp max(0, (t - Set) / target_steps), at most ``production_factor`` (which rounding to
+        steps could otherwise overshoot at the very end of a trial), computed in float64 and stored as
+        float32, runs on into the padding (the base class clears it). Every trial's ramp is a window of one row
         per distinct target_steps, laid out by one copy of a (B, T) block: no (B, T) arithmetic.
         """
         set_onset = tr.onset("production")
@@ -114,7 +115,8 @@ class _IntervalTimingTask(Task):
         row = np.searchsorted(distinct, target_steps)
         longest_wait = int(set_onset.max())
         width = longest_wait + tr.n_steps
-        ramps = np.maximum(np.arange(-longest_wait, tr.n_steps) / distinct[:, None], 0.0).astype(np.float32)
+        ramps = np.arange(-longest_wait, tr.n_steps) / distinct[:, None]
+        ramps = np.clip(ramps, 0.0, self.production_factor, out=ramps).astype(np.float32)
         windows = np.ndarray((ramps.size - tr.n_steps + 1, tr.n_steps), np.float32, ramps, strides=(4, 4))
         tr.targets.reshape(tr.n, tr.n_steps)[...] = windows[row * width + (longest_wait - set_onset)]
         tr.mask.fill(1.0)
