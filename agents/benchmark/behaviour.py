@@ -57,6 +57,8 @@ def psychometric_of_run(run_folder: str | Path, evaluate: Any, seed: int, n_tria
     evaluation = evaluate(Path(run_folder), task, batch, int(seed))
     table = psychometric_table(batch, evaluation, x, direction=None)
     result = {**empty, "axis": axis, "n_trials": int(table.trial_x.size)}
+    if table.p.size and np.all(table.p == table.p[0]) and table.p[0] in (0.0, 1.0):
+        return {**result, "note": "no fit: the network made the same choice at every stimulus level"}
     try:
         fit = table.fit()
     except ValueError as err:

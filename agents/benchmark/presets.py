@@ -1,13 +1,12 @@
 """Named benchmarks: ``neurotasks benchmark --preset NAME`` (any option given beside it wins).
 
 ``quick``: a newcomer's first table in a few minutes on 2 cores. The two fastest decision tasks of
-the paper with a coherence axis (PerceptualDecision-v0, ContextDecision-v0; about 10 s each to the
-criterion for the E/I network with the fast preset), every available supervised model, one seed,
-at most 1 minute and 100,000 trials per run. With only eirnn available today: 2 cells, 2 at a time.
+the paper with a coherence axis (PerceptualDecision-v0, ContextDecision-v0), every available
+supervised model (eirnn, rnn, gru, lstm, lowrank), one seed, at most 1 minute and 100,000 training
+trials per run: 10 cells, 2 at a time (3 min 20 s on this project's 2-core machine, shared, load 5).
 
 ``decision``: the README's table (issue 9, item 5): the paper's five decision tasks × eirnn, rnn,
-gru, lowrank, recurrent-ppo × 3 seeds, at most 10 minutes per run. It names models that are not
-available yet and is refused until they are (or give ``--models`` to choose among the available).
+gru, lowrank, recurrent-ppo × 3 seeds, at most 10 minutes per run (75 cells).
 """
 
 from __future__ import annotations

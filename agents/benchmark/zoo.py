@@ -3,16 +3,15 @@
 A benchmark "model" is a name in :data:`ENTRANTS`. An entry that can run has a ``train`` function
 (it writes an ordinary run folder: config.json, weights, history.csv, metrics.json) and an
 ``evaluate`` function (the trained network's per-trial behaviour on a batch, through
-``task.evaluate``, for the psychometric fit). Entries whose code has not landed yet are listed with
-``pending`` saying what they wait for; naming one gives a clear error, nothing is faked.
+``task.evaluate``, for the psychometric fit). An entry whose code has not landed yet is listed
+without ``train`` and with ``pending`` saying what it waits for; naming it gives a clear error,
+nothing is faked; switching it on is setting its ``train`` here.
 
-Switching an entry on is one edit in this file, marked ``SWITCH ON`` below: ``rnn``, ``gru``,
-``lstm``, ``lowrank`` get ``train=supervised("NAME")`` once ``agents.train(task, ..., model="NAME")``
-exists (issue 9, item 1; the models are in agents.models, the trainer does not take them yet).
-
-``ppo`` and ``recurrent-ppo`` train through ``agents.rl.sb3_runs.train_agent`` (the same budgets:
-``max_trials`` counts episodes, one trial each; the supervised ``preset`` does not apply) and are
-scored by their deterministic actions replayed through ``task.evaluate(actions=...)``.
+The supervised models (``eirnn``, ``rnn``, ``gru``, ``lstm``, ``lowrank``) train through
+``agents.train(task, model=NAME)`` with the model's defaults for the task; ``ppo`` and
+``recurrent-ppo`` through ``agents.rl.sb3_runs.train_agent`` (the same budgets: ``max_trials``
+counts episodes, one trial each; the supervised ``preset`` does not apply), scored by their
+deterministic actions replayed through ``task.evaluate(actions=...)``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ TrainFn = Callable[..., None]
 #: ``evaluate(run_folder, task, batch, seed)``: ``task.evaluate``'s per-trial table for the trained network.
 EvaluateFn = Callable[[Path, Any, Any, int], Mapping[str, np.ndarray]]
 
-MODEL_ZOO = "agents.train(model=...) from the model zoo (issue 9, item 1)"
 
 
 def evaluate_outputs(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
@@ -50,10 +48,9 @@ def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> Train
     def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool) -> None:
         from agents.training.trainer import train as train_by_bptt
 
-        # "eirnn" is the trainer's own model; the others are chosen by name once the zoo lands.
-        which: dict[str, Any] = {} if model == "eirnn" else {"model": model, "model_args": dict(model_args or {})}
-        train_by_bptt(task_id, preset=budget.preset, out=out, seed=seed, max_minutes=budget.max_minutes,
-                      max_trials=budget.max_trials, quiet=False, progress=False, figures=figures, **which)
+        train_by_bptt(task_id, model=model, model_args=dict(model_args or {}), preset=budget.preset, out=out,
+                      seed=seed, max_minutes=budget.max_minutes, max_trials=budget.max_trials, quiet=False,
+                      progress=False, figures=figures)
 
     train.__qualname__ = f"supervised({model!r})"
     return train
@@ -100,11 +97,11 @@ class Entrant:
 ENTRANTS: dict[str, Entrant] = {e.name: e for e in (
     Entrant("eirnn", "supervised", "excitatory/inhibitory rate RNN with Dale's law (Song, Yang & Wang 2016)",
             train=supervised("eirnn")),
-    # SWITCH ON: train=supervised("rnn") (and the same for gru, lstm, lowrank) when the model zoo lands.
-    Entrant("rnn", "supervised", "leaky rate RNN without Dale's law (Yang et al. 2019)", pending=MODEL_ZOO),
-    Entrant("gru", "supervised", "PyTorch GRU with a linear readout", pending=MODEL_ZOO),
-    Entrant("lstm", "supervised", "PyTorch LSTM with a linear readout", pending=MODEL_ZOO),
-    Entrant("lowrank", "supervised", "rank-r rate RNN (Mastrogiuseppe & Ostojic 2018)", pending=MODEL_ZOO),
+    Entrant("rnn", "supervised", "leaky rate RNN without Dale's law (Yang et al. 2019)", train=supervised("rnn")),
+    Entrant("gru", "supervised", "PyTorch GRU with a linear readout", train=supervised("gru")),
+    Entrant("lstm", "supervised", "PyTorch LSTM with a linear readout", train=supervised("lstm")),
+    Entrant("lowrank", "supervised", "rank-r rate RNN, W = m nᵀ / N (Mastrogiuseppe & Ostojic 2018)",
+            train=supervised("lowrank")),
     Entrant("ppo", "rl", "stable-baselines3 PPO, MLP policy (RL-Zoo hyperparameters)", train=reinforcement("ppo"),
             evaluate=evaluate_actions, requires=("torch", "safetensors", "scipy", "stable_baselines3")),
     Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy (RL-Zoo hyperparameters)",
@@ -123,8 +120,9 @@ def resolve(name: str) -> Entrant:
     entrant = ENTRANTS.get(name)
     ready = ", ".join(available()) or "none"
     if entrant is None:
-        raise ValueError(f"unknown model {name!r}; available models: {ready} "
-                         f"(not yet available: {', '.join(n for n in ENTRANTS if not ENTRANTS[n].available)})")
+        waiting = [n for n in ENTRANTS if not ENTRANTS[n].available]
+        later = f" (not yet available: {', '.join(waiting)})" if waiting else ""
+        raise ValueError(f"unknown model {name!r}; available models: {ready}{later}")
     if not entrant.available:
         raise ValueError(f"model {name!r} is not available yet (it needs {entrant.pending}); "
                          f"available models: {ready}")
