@@ -524,7 +524,7 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
     saved_rng = _global_rng_states()               # SB3 seeds the global RNGs; the caller gets them back
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)                       # a policy of a few thousand weights: threads cost more
-    lock = None
+    lock = run = None
     try:
         run = AgentRun(task, spec, hp, out, seed, criterion or task.criterion, dev, every, quiet, progress)
         lock = runs.open_for_writing(out)
@@ -546,8 +546,9 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
         if figures and run.figures_updates != run.updates and _draw_figures(out):
             run.figures_updates = run.updates
             run.save_checkpoint()
-        run.env.close()
     finally:
+        if run is not None:
+            run.env.close()
         if lock is not None:
             lock.release()
         torch.set_num_threads(previous_threads)
