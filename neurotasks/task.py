@@ -374,6 +374,7 @@ class Task(metaclass=TaskMeta):
                              f"above max_trial_steps={self.max_trial_steps}; the longest: {culprit}. Shorten it, "
                              "bound it, use a larger dt or raise max_trial_steps")
         self._required_periods = np.array([not self.period_timing[p].can_be_zero for p in self.period_names])
+        self._all_required = bool(self._required_periods.all())
         self._check_ranges()
 
     def _check_ranges(self) -> None:
@@ -536,13 +537,11 @@ class Task(metaclass=TaskMeta):
             ms[:, j] = durations[name]
         steps = np.rint(ms / self.dt)
         catch = params["catch"]
-        regular = ~catch
-        # Checked in floats before the conversion (a forced interval of 1e300 ms must not wrap around).
-        if not steps.sum(axis=1).max(initial=0.0, where=regular) <= self.max_trial_steps:
-            self._refuse_steps(steps, regular, forced)
-        empty = steps[:, self._required_periods] < 1
-        if empty.any() and (empty.any(axis=1) & regular).any():
-            self._refuse_steps(steps, regular, forced)
+        # Checked in floats before the conversion (a forced interval of 1e300 ms must not wrap around);
+        # two reductions when all is well, the details only when something is not.
+        required = steps if self._all_required else steps[:, self._required_periods]
+        if not steps.sum(axis=1).max() <= self.max_trial_steps or required.min() < 1:
+            self._check_steps(steps, ~catch, forced)
         steps = steps.astype(np.int64)
         if catch.any():
             steps[catch] = 0
@@ -558,9 +557,9 @@ class Task(metaclass=TaskMeta):
                                  f"{changed.size} trial(s) (trial {changed[0]}: forced {value[changed[0]]!r}, "
                                  f"the task makes it {params[name][changed[0]]!r}); force them consistently")
 
-    def _refuse_steps(self, steps: np.ndarray, regular: np.ndarray, forced: Mapping[str, np.ndarray]) -> None:
-        """The error for regular trials that are too long or have an empty period: named after the
-        forced parameters that gave them (construction rules the rest out)."""
+    def _check_steps(self, steps: np.ndarray, regular: np.ndarray, forced: Mapping[str, np.ndarray]) -> None:
+        """Refuse regular trials that are too long or have an empty period (catch trials replace their
+        periods), naming the forced parameters that gave them (construction rules the rest out)."""
         total = steps.sum(axis=1)
         cause = (f"with the forced parameter(s) {', '.join(sorted(forced))}" if forced else
                  "although the task's arguments were checked when it was made (a bug: please report it)")
@@ -570,10 +569,11 @@ class Task(metaclass=TaskMeta):
             raise ValueError(f"{self.id}: trials of {longest:.4g} steps at dt={self.dt:g} ms {cause}, above "
                              f"max_trial_steps={self.max_trial_steps}")
         empty = (steps[:, self._required_periods] < 1) & regular[:, None]
-        names = [p for p, required in zip(self.period_names, self._required_periods, strict=True) if required]
-        vanished = sorted({names[j] for j in np.flatnonzero(empty.any(axis=0))})
-        raise ValueError(f"{self.id}: the {', '.join(vanished)} period(s) last 0 steps at dt={self.dt:g} ms on "
-                         f"{int(empty.any(axis=1).sum())} trial(s) {cause}")
+        if empty.any():
+            names = [p for p, required in zip(self.period_names, self._required_periods, strict=True) if required]
+            vanished = sorted({names[j] for j in np.flatnonzero(empty.any(axis=0))})
+            raise ValueError(f"{self.id}: the {', '.join(vanished)} period(s) last 0 steps at dt={self.dt:g} ms "
+                             f"on {int(empty.any(axis=1).sum())} trial(s) {cause}")
 
     def batch_bytes(self, n: int, n_steps: int) -> int:
         """Estimated bytes of a batch of ``n`` trials of ``n_steps`` steps while it is made: its

@@ -153,10 +153,28 @@ def test_copies_keep_the_limits():
     ("PerceptualDecisionRT-v0", {"high": "1.2"}, "high"),
     ("CueSetGo-v0", {"intervals": [800.0, 800.0000001]}, "intervals"),           # the same cue name
     ("ReadySetGo-v0", {"intervals": [1.0]}, "intervals"),                        # shorter than the pulse
+    ("CueSetGo-v0", {"pulse_width": 1e300}, "pulse_width"),
+    ("PathIntegration-v0", {"start_duration": ("truncated_exponential", 1, 0, math.inf)}, "start_duration"),
+    ("PerceptualDecision-v0", {"decision": ("truncated_exponential", math.inf, 10, 500)}, "decision"),
+    ("PerceptualDecision-v0", {"dt": 1e-300}, "dt must be at least 1e-12 ms"),
 ])
 def test_arguments_that_would_fail_later_are_refused_now(task_id, kwargs, name):
     with pytest.raises(ValueError, match=name):
         neurotasks.make_task(task_id, **kwargs)
+
+
+def test_the_timing_ramp_stays_in_the_output_range_at_coarse_dt():
+    task = neurotasks.make_task("ReadySetGo-v0", dt=3.0, production_factor=3.5)
+    batch = task.trials(40, 0, catch=False)
+    assert task.output_range == (0.0, 3.5) and batch.targets.max() == np.float32(3.5)
+    tiny = neurotasks.make_task("ReadySetGo-v0", tolerance=1e-76, input_noise=0.0)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        exact = tiny.trials(2, 0, gain=5e-324)                   # a target of a vanishing fraction of a ms
+        result = tiny.evaluate(exact, actions=exact.gt.clip(0))
+    assert np.all(np.isfinite(result["reward"])) and np.all(result["correct"] == 0.0)
+    # An exact go earns the full reward even when the tolerated window is 0 ms wide.
+    np.testing.assert_array_equal(tiny.rule.timing_reward(np.array([0.0, 1e-300]), np.array([0.0, 0.0]), 1.0),
+                                  [1.0, 0.0])
 
 
 # ---------------------------------------------------------------------- memory
@@ -330,6 +348,8 @@ def test_ready_set_go_forced_intervals_and_gains_are_checked():
     with pytest.raises(ValueError, match=r"trials of .* steps .* with the forced parameter\(s\) interval, above "
                                          r"max_trial_steps=10000"):
         task.trials(2, 0, interval=1e9)
+    catch = task.trials(2, 0, interval=1e9, catch=True)                # catch trials replace the periods
+    assert np.all(catch.lengths == 100) and np.all(catch.params["interval"] == 1e9)
 
 
 def test_multisensory_boundary_rate_is_refused():
