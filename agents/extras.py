@@ -16,6 +16,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "safetensors": "agents",
     "stable_baselines3": "agents",
     "sb3_contrib": "agents",
+    "ray": "agents",
     "tensorboard": "tensorboard",
 }
 
