@@ -5,7 +5,9 @@ costs: every trial drawn reaches a batch whole (``Dataset`` cuts the stream into
 windows and drops what does not fit), and trials are built ``block`` at a time, so the fixed
 cost of a ``task.trials`` call is shared by many batches. Each batch is a ``TrialBatch``
 padded only to its own longest trial, whose arrays are views into the block (as ``Dataset``
-serves slices of its cache): read them, or copy before writing.
+serves slices of its cache): read them, or copy before writing. A block is built in the memory of
+an earlier one when no batch of that one is still held (no process-wide allocator setting needed
+to avoid faulting fresh pages in for every block); batches a caller keeps stay as they were.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from neurotasks.batch import TrialBatch
 from neurotasks.registry import make_task
 from neurotasks.task import Task, as_generator
+from neurotasks.work_arrays import WorkArrays
 
 #: A block holds about this many real steps (but at least one batch).
 BLOCK_STEPS = 1 << 15
@@ -60,12 +63,28 @@ class TrialSampler:
         self.rng = as_generator(rng)
         self._trials: TrialBatch | None = None
         self._next = 0
+        self._works = [WorkArrays(), WorkArrays()]
 
     def __call__(self) -> TrialBatch:
         if self._trials is None or self._next == self.block:
-            self._trials, self._next = self.task.trials(self.block, self.rng), 0
+            self._trials, self._next = None, 0     # drop the finished block's own views, then reuse
+            self._trials = self.task.trials(self.block, self.rng, work=self._free_work())
         start, self._next = self._next, self._next + self.batch_size
         return self._trials.select(slice(start, self._next), copy=False)     # views, trimmed
+
+    def _free_work(self) -> WorkArrays:
+        """Memory for the next block: one of two kept sets that no held batch still uses (a training
+        loop holds the last batch of the block before while the next is built, hence two), else a
+        fresh set, the held one being left to its holder."""
+        for work in self._works:
+            if not work.in_use():
+                self._works.remove(work)
+                break
+        else:
+            work = WorkArrays()
+            self._works.pop(0)
+        self._works.append(work)            # the most recently used last
+        return work
 
     def __iter__(self) -> Iterator[TrialBatch]:
         return self

@@ -38,6 +38,7 @@ from neurotasks.noise import add_normals
 from neurotasks.rules import ResponseRule
 from neurotasks.stacked_draws import GeneratorStack, StackError
 from neurotasks.timing import Duration, PeriodTiming, as_duration
+from neurotasks.work_arrays import WorkArrays
 
 #: Every registered task class by id, filled in as task modules are imported.
 TASK_CLASSES: dict[str, type[Task]] = {}
@@ -99,7 +100,7 @@ class Trials:
     """
 
     def __init__(self, task: Task, params: dict[str, np.ndarray], periods: dict[str, np.ndarray],
-                 lengths: np.ndarray, rng: np.random.Generator):
+                 lengths: np.ndarray, rng: np.random.Generator, work: WorkArrays | None = None):
         self.task = task
         self.params = params
         self.periods = periods
@@ -109,10 +110,10 @@ class Trials:
         self.n_steps = int(lengths.max()) if self.n else 0
         self.dt = task.dt
         self.t = np.arange(self.n_steps)
-        self.inputs = np.zeros((self.n, self.n_steps, len(task.input_names)), dtype=np.float32)
-        self.targets = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
-        self.mask = np.zeros((self.n, self.n_steps, len(task.output_names)), dtype=np.float32)
-        self.gt = np.zeros((self.n, self.n_steps), dtype=np.int64)
+        self.inputs = _zeros(work, "inputs", (self.n, self.n_steps, len(task.input_names)), np.float32)
+        self.targets = _zeros(work, "targets", (self.n, self.n_steps, len(task.output_names)), np.float32)
+        self.mask = _zeros(work, "mask", (self.n, self.n_steps, len(task.output_names)), np.float32)
+        self.gt = _zeros(work, "gt", (self.n, self.n_steps), np.int64)
         self.extras: dict[str, np.ndarray] = {}
         self._table_rows: np.ndarray | None = None
 
@@ -414,7 +415,8 @@ class Task(metaclass=TaskMeta):
             low = max(low, 0.0)
         return float(low), float(self.signal_range[1] + self.input_baseline + margin)
 
-    def trials(self, n: int, rng: np.random.Generator | int | None = None, **forced: Any) -> TrialBatch:
+    def trials(self, n: int, rng: np.random.Generator | int | None = None, *, work: WorkArrays | None = None,
+               **forced: Any) -> TrialBatch:
         """``n`` fresh trials as a TrialBatch.
 
         Args:
@@ -427,6 +429,10 @@ class Task(metaclass=TaskMeta):
                 (``derived_params``) and values outside the domain are refused with a ValueError
                 naming the parameter, before anything is drawn.
 
+            work: a ``WorkArrays`` whose kept memory holds the batch's arrays (and the noise's
+                scratch), for a caller that builds batch after batch and knows the previous
+                one is no longer read (``TrialSampler``); the same numbers as without it.
+
         Raises ValueError, naming the limit, if the batch would exceed ``max_batch_bytes`` or a
         forced parameter makes a trial longer than ``max_trial_steps`` or empties a period.
         """
@@ -437,7 +443,7 @@ class Task(metaclass=TaskMeta):
         values = self._forced_values(forced, n) if forced else {}
         rng = as_generator(rng)
         params, steps = self._draw(n, rng, values)
-        return self._finish(self._assemble(params, steps, rng), [rng])
+        return self._finish(self._assemble(params, steps, rng, work), [rng], work=work)
 
     def trials_from(self, rngs: Sequence[np.random.Generator], n: int, *,
                     clear_padding: bool = True) -> TrialBatch:
@@ -594,7 +600,8 @@ class Task(metaclass=TaskMeta):
                              f"about {_gib(need)} of memory, above max_batch_bytes={self.max_batch_bytes} "
                              f"({_gib(self.max_batch_bytes)}); ask for fewer trials (n) or raise max_batch_bytes")
 
-    def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator) -> TrialBatch:
+    def _assemble(self, params: dict[str, np.ndarray], steps: np.ndarray, fill_rng: np.random.Generator,
+                  work: WorkArrays | None = None) -> TrialBatch:
         """The arrays of trials whose parameters and period steps are drawn, before the noise:
         the inputs are ``fill``'s signal plus the baseline, and the padding holds junk."""
         ends = np.cumsum(steps, axis=1)
@@ -603,7 +610,7 @@ class Task(metaclass=TaskMeta):
         self._check_batch_bytes(len(lengths), int(lengths.max()))
         periods = {k: np.stack([starts[:, i], ends[:, i]], axis=1) for i, k in enumerate(self.period_names)}
 
-        tr = Trials(self, params, periods, lengths, fill_rng)
+        tr = Trials(self, params, periods, lengths, fill_rng, work)
         self.fill(tr)
         if self.input_baseline:
             tr.inputs += np.float32(self.input_baseline)
@@ -611,7 +618,7 @@ class Task(metaclass=TaskMeta):
                           periods=periods, params=params, dt=self.dt, extras=tr.extras)
 
     def _finish(self, batch: TrialBatch, noise_rngs: Sequence[np.random.Generator],
-                clear_padding: bool = True) -> TrialBatch:
+                clear_padding: bool = True, work: WorkArrays | None = None) -> TrialBatch:
         """Noise, clipping and clean padding for a batch from ``_assemble``, in place."""
         inputs, lengths = batch.inputs, batch.lengths
         n, n_steps, width = inputs.shape
@@ -622,9 +629,9 @@ class Task(metaclass=TaskMeta):
                 self.add_input_noise(inputs.reshape(-1, width), counts, noise_rngs)
             else:   # drawn for the real steps end to end, then laid out over the padded rows
                 real = _leading(lengths * width, n_steps * width)
-                noise = np.zeros((int(lengths.sum()), width), np.float32)
+                noise = _zeros(work, "noise", (int(lengths.sum()), width), np.float32)
                 self.add_input_noise(noise, counts, noise_rngs)
-                spread = np.zeros((n, n_steps * width), np.float32)
+                spread = _zeros(work, "spread", (n, n_steps * width), np.float32)
                 spread[real] = noise.reshape(-1)      # a boolean index: fast, where an index array is not
                 inputs += spread.reshape(inputs.shape)
         np.clip(inputs, *self.observation_range, out=inputs)   # rectifies too, when asked
@@ -781,6 +788,15 @@ def _gib(n_bytes: float) -> str:
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _zeros(work: WorkArrays | None, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Zeros of ``shape``: fresh, or in the memory ``work`` keeps under ``name``."""
+    if work is None:
+        return np.zeros(shape, dtype)
+    out = work(name, shape, dtype)
+    out.fill(0)
+    return out
 
 
 def _leading(counts: np.ndarray, width: int) -> np.ndarray:

@@ -11,9 +11,13 @@ from a ``WorkArrays`` it keeps instead, which needs no process-wide allocator se
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
+
+#: references to a kept array while ``in_use`` looks at it: the dict's, the loop's, getrefcount's argument
+_OWN_REFERENCES = 3
 
 
 class WorkArrays:
@@ -37,6 +41,15 @@ class WorkArrays:
             grown = 0 if kept is None or kept.dtype != dtype else kept.size + kept.size // 4
             kept = self._arrays[name] = np.empty(max(size, grown), dtype)
         return kept[:size].reshape(shape)
+
+    def in_use(self) -> bool:
+        """Whether an array this object handed out (or a view of one) is still referenced elsewhere.
+
+        A view keeps a reference to the array it was cut from, so an array referenced only by this
+        object has no live view: its memory can be handed out again without changing anything a
+        caller still holds.
+        """
+        return any(sys.getrefcount(kept) > _OWN_REFERENCES for kept in self._arrays.values())
 
     def arange(self, n: int) -> np.ndarray:
         """``np.arange(n)`` (intp) as a view of a kept one: do not write to it."""

@@ -67,3 +67,30 @@ def test_task_arguments_need_a_task_id():
         TrialSampler(42, 4)
     with pytest.raises(ValueError, match="dt"):
         TrialSampler("PerceptualDecision-v0", 4, dt=-1)
+
+
+def test_blocks_built_in_reused_memory_give_the_same_batches_and_never_touch_held_ones():
+    """The sampler reuses a block's memory only once no batch of it is held; either way the batches
+    are those of fresh memory, and a batch a caller keeps never changes."""
+    task = neurotasks.make_task("PerceptualDecision-v0", dt=100)
+    kept = neurotasks.TrialSampler(task, 16, rng=5, block=32)
+    held = [kept() for _ in range(12)]                 # every batch held: fresh memory for each block
+    snapshots = [b.inputs.copy() for b in held]
+    streaming = neurotasks.TrialSampler(task, 16, rng=5, block=32)
+    for expected in held:                              # only the latest batch held: memory reused
+        batch = streaming()
+        for field in ("inputs", "targets", "mask", "gt", "lengths"):
+            assert np.array_equal(getattr(batch, field), getattr(expected, field)), field
+    assert all(np.array_equal(b.inputs, s) for b, s in zip(held, snapshots, strict=True))
+
+
+def test_trials_in_work_memory_equal_fresh_trials():
+    from neurotasks.work_arrays import WorkArrays
+
+    work = WorkArrays()
+    for task_id in neurotasks.list_tasks():
+        task = neurotasks.make_task(task_id)
+        for seed in (0, 1):                            # the second call reuses (and must clear) the memory
+            fresh, reused = task.trials(9, rng=seed), task.trials(9, rng=seed, work=work)
+            for field in ("inputs", "targets", "mask", "gt"):
+                assert np.array_equal(getattr(fresh, field), getattr(reused, field)), (task_id, field)
