@@ -19,6 +19,7 @@ from agents.analysis.fixed_points import MapVelocity, dynamics_from_model, find_
 from agents.analysis.lesions import inhibitory_units, lesion_model
 from agents.cli import main
 from agents.models import registry
+from agents.training import trainer as trainer_module
 from agents.training.presets import PRESETS, preset
 from agents.training.trainer import CHECKPOINT_VERSION, UpdateStep, gradient_path, make_optimizer, model_config
 from tests.test_run_safety import EASY, _full_disk, _history, _interrupt_metrics, _without_wall
@@ -39,20 +40,33 @@ def _weights(run: runs.RunDir) -> bytes:
     return (run.path / runs.WEIGHTS).read_bytes()
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """model -> (its run folder, the final model finish() scored and saved, as it was in memory), trained once."""
+    cache: dict[str, tuple[runs.RunDir, torch.nn.Module]] = {}
+
+    def get(model: str) -> tuple[runs.RunDir, torch.nn.Module]:
+        if model not in cache:
+            built = []
+            original = registry.build
+
+            def build(config):
+                built.append(original(config))
+                return built[-1]
+
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(registry, "build", build)
+                run = tiny(tmp_path_factory.mktemp(model), model)
+            cache[model] = run, built[-1]
+        return cache[model]
+
+    return get
+
+
 # ---------------------------------------------------------------------- run folders of every model
 @pytest.mark.parametrize("model", MODELS)
-def test_a_trained_model_loads_bit_identical_to_the_final_model_in_memory(tmp_path, model, monkeypatch):
-    built = []
-    original = registry.build
-
-    def build(config):
-        built.append(original(config))
-        return built[-1]
-
-    monkeypatch.setattr(registry, "build", build)
-    run = tiny(tmp_path, model)
-    final = built[-1]                                    # the final model finish() scored and saved
-    monkeypatch.undo()
+def test_a_trained_model_loads_bit_identical_to_the_final_model_in_memory(trained, model):
+    run, final = trained(model)
     loaded = agents.load(run.path)
     assert type(loaded) is type(final) and not loaded.training
     assert run.config["model"][registry.NAME_KEY] == model
@@ -67,19 +81,19 @@ def test_a_trained_model_loads_bit_identical_to_the_final_model_in_memory(tmp_pa
 
 @pytest.mark.parametrize("model", MODELS)
 def test_seeded_training_is_reproducible(tmp_path, model):
-    first, second = tiny(tmp_path, model, "a", max_trials=96), tiny(tmp_path, model, "b", max_trials=96)
-    assert _history(first) == _history(second) and len(first.history()) == 4
+    first, second = tiny(tmp_path, model, "a"), tiny(tmp_path, model, "b")
+    assert _history(first) == _history(second) and len(first.history()) == 3
     assert _weights(first) == _weights(second)
     assert _without_wall(first.metrics) == _without_wall(second.metrics)
-    other = tiny(tmp_path, model, "c", max_trials=96, seed=1)
+    other = tiny(tmp_path, model, "c", seed=1)
     assert _history(other) != _history(first), "another seed, another run"
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_resuming_gives_the_same_run_as_never_stopping(tmp_path, model):
-    straight = tiny(tmp_path, model, "straight", max_trials=160)
+    straight = tiny(tmp_path, model, "straight", max_trials=128)
     tiny(tmp_path, model, "stopped", max_trials=64)
-    resumed = tiny(tmp_path, model, "stopped", max_trials=160)
+    resumed = tiny(tmp_path, model, "stopped", max_trials=128)
     assert _history(resumed) == _history(straight)
     assert _weights(resumed) == _weights(straight)
     assert _without_wall(resumed.metrics) == _without_wall(straight.metrics)
@@ -87,7 +101,7 @@ def test_resuming_gives_the_same_run_as_never_stopping(tmp_path, model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_an_interrupted_checkpoint_write_resumes_exactly(tmp_path, model, monkeypatch):
-    straight = tiny(tmp_path, model, "straight", max_trials=160)
+    straight = tiny(tmp_path, model, "straight", max_trials=128)
     calls = {"n": 0}
     original = checkpoint_file.save
 
@@ -99,10 +113,10 @@ def test_an_interrupted_checkpoint_write_resumes_exactly(tmp_path, model, monkey
 
     monkeypatch.setattr(checkpoint_file, "save", save_then_die)
     with pytest.raises(OSError, match="No space left"):
-        tiny(tmp_path, model, "stopped", max_trials=160)
+        tiny(tmp_path, model, "stopped", max_trials=128)
     monkeypatch.undo()
     assert checkpoint_file.load(tmp_path / "stopped" / runs.CHECKPOINT, CHECKPOINT_VERSION)["trials"] == 32
-    resumed = tiny(tmp_path, model, "stopped", max_trials=160)
+    resumed = tiny(tmp_path, model, "stopped", max_trials=128)
     assert _history(resumed) == _history(straight)
     assert _weights(resumed) == _weights(straight)
 
@@ -121,8 +135,8 @@ def test_a_run_interrupted_while_finishing_finishes_the_same(tmp_path, model):
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_evaluate_works_on_every_model(tmp_path, model, capsys):
-    run = tiny(tmp_path, model)
+def test_evaluate_works_on_every_model(trained, model, capsys):
+    run, _ = trained(model)
     assert main(["evaluate", str(run.path), "--trials", "30", "--seed", "2"]) == 0
     rows = list(csv.DictReader((run.path / "evaluation" / "trials.csv").open()))
     assert len(rows) == 30 and {"coherence", "choice", "correct"} <= set(rows[0])
@@ -208,6 +222,19 @@ def test_presets_per_model_are_explicit():
         for model in ("rnn", "lowrank"):
             assert preset(name, model).lambda_omega == PRESETS[name].lambda_omega
             assert preset(name, model).prune_w_min == 0.0
+    # Adam's learning rate for a dense recurrent matrix: 0.01 up to 100 units, 0.01 * 100 / N above
+    for model in ("rnn", "gru", "lstm"):
+        assert [preset("fast", model, n).learning_rate for n in (None, 8, 100, 200, 500)] == \
+            [0.01, 0.01, 0.01, 0.005, 0.002]
+        assert preset("pycog", model, 500).learning_rate == 0.01, "SGD's steps scale with the gradient"
+    for model in ("eirnn", "lowrank"):
+        assert preset("fast", model, 500).learning_rate == 0.01
+
+
+def test_the_learning_rate_a_run_uses_is_recorded_and_an_override_wins(tmp_path):
+    assert tiny(tmp_path, "gru", "big", n_units=200, max_trials=16).config["trainer"]["learning_rate"] == 0.005
+    mine = tiny(tmp_path, "gru", "mine", n_units=200, max_trials=16, settings={**TINY, "learning_rate": 0.03})
+    assert mine.config["trainer"]["learning_rate"] == 0.03
 
 
 @pytest.mark.parametrize(("model", "settings", "match"), [
@@ -237,11 +264,10 @@ def test_errors_of_train_for_models(tmp_path):
 
 
 # ---------------------------------------------------------------------- the update step
-@pytest.mark.parametrize(("name", "kwargs"), [
-    ("rnn", {}), ("rnn", {"nonlinearity": "tanh", "train_x0": True}), ("lowrank", {"rank": 2}),
-    ("lowrank", {"rank": 2, "dale": True, "nonlinearity": "relu"}), ("lowrank", {"train_bias": True}),
+@pytest.mark.parametrize(("name", "kwargs", "preset_name"), [
+    ("rnn", {}, "fast"), ("rnn", {"nonlinearity": "tanh", "train_x0": True}, "pycog"), ("lowrank", {"rank": 2}, "fast"),
+    ("lowrank", {"rank": 2, "dale": True, "nonlinearity": "relu"}, "pycog"), ("lowrank", {"train_bias": True}, "fast"),
 ])
-@pytest.mark.parametrize("preset_name", ["fast", "pycog"])
 def test_a_rate_networks_update_outside_autograd_equals_the_autograd_update(name, kwargs, preset_name):
     """rnn and lowrank train through their own fused BPTT (run_traced / backward_traced into the flat gradient
     buffer, Ω and noise drawn ahead included): the same numbers as autograd through their forward pass."""
@@ -353,16 +379,16 @@ def test_train_help_lists_every_model_with_its_arguments_and_defaults(capsys):
 
 # ---------------------------------------------------------------------- analyses on every model
 @pytest.mark.parametrize("model", MODELS)
-def test_the_analyses_that_need_rates_work_on_every_trained_model(tmp_path, model):
-    net = agents.load(tiny(tmp_path, model).path)
+def test_the_analyses_that_need_rates_work_on_every_trained_model(trained, model):
+    net = agents.load(trained(model)[0].path)
     batch = neurotasks.make_task(TASK).trials(8, 0)
     _, rates = agents.simulate(net, batch, noise=False)
     velocity = model_velocity(net, inputs=batch.inputs[0, 5])
     assert getattr(velocity, "discrete_time", False) == (model in ("gru", "lstm"))
     size = 16 if model == "lstm" else 8                              # the LSTM's state is [h, c]
-    starts = np.concatenate([rates[:, 5:8].reshape(-1, 8)] * (2 if model == "lstm" else 1), axis=1)[:4]
-    assert starts.shape == (4, size)
-    points = find_fixed_points(velocity, starts, slow_tolerance=1e-6, max_iter=200)
+    starts = np.concatenate([rates[:, 5:8].reshape(-1, 8)] * (2 if model == "lstm" else 1), axis=1)[:2]
+    assert starts.shape == (2, size)
+    points = find_fixed_points(velocity, starts, slow_tolerance=1e-6, max_iter=100)
     if len(points):
         growth = np.log(np.abs(1 + points.eigenvalues)) if points.discrete_time else points.eigenvalues.real
         assert np.array_equal(points.stable, np.all(growth < 0, axis=1))
@@ -439,3 +465,14 @@ def test_train_with_an_agent_writes_a_run_that_evaluate_plays(tmp_path, capsys):
     assert main(["train", TASK, "--agent", "ppo", "--hyperparam", "n_stepz=3", "--out", str(tmp_path / "bad"),
                  "--quiet"]) == 2
     assert "n_stepz" in capsys.readouterr().err
+
+
+def test_a_diverged_training_is_one_line_with_exit_code_1(tmp_path, capsys, monkeypatch):
+    def diverge(self, max_trials, max_minutes):
+        raise trainer_module.TrainingDiverged("training diverged: 10 consecutive updates with a non-finite gradient")
+
+    monkeypatch.setattr(trainer_module.Trainer, "run", diverge)
+    assert _train_cli("--out", str(tmp_path / "run"), "--model", "rnn") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "training diverged: 10 consecutive updates" in err and "keeps its last complete checkpoint" in err

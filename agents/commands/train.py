@@ -16,7 +16,8 @@ hyperparameters, ``--hyperparam key=value`` over them); it excludes ``--model``,
 ``--n-units``, ``--preset`` and ``--tensorboard``.
 
 Exit codes: 0 done, 2 bad arguments or an unreadable run folder, 1 the folder is in use by another
-process or a write failed (disk full...: the folder keeps its last complete checkpoint), 130 Ctrl-C.
+process, a write failed (disk full...: the folder keeps its last complete checkpoint) or training
+diverged, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         if not torch.cuda.is_available():
             return _fail(f"--device {args.device}: CUDA is not available on this machine")
     from agents.run_lock import RunLockedError
+    from agents.training.trainer import TrainingDiverged
 
     common = {"out": args.out, "seed": args.seed, "max_minutes": args.max_minutes, "max_trials": args.max_trials,
               "device": args.device, "quiet": args.quiet, "figures": not args.no_figures}
@@ -196,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(err))
     except RunLockedError as err:
         return _fail(str(err), 1)
+    except TrainingDiverged as err:
+        return _fail(f"{err}; the run folder keeps its last complete checkpoint", 1)
     except OSError as err:              # disk full, I/O error, read-only or forbidden folder: no traceback
         return _fail(f"{err}; the run folder keeps its last complete checkpoint: fix this and run the same "
                      "command again to resume", 1)

@@ -7,13 +7,23 @@ rate 0.01, 20 trials per update, gradient norm clipped at 1, vanishing-gradient 
 ``fast`` (the default): the same objective and constraints, trained with Adam on larger batches
 and validated often, which reaches the same criteria in a fraction of the wall time on a CPU.
 
-Both are written for the E/I network (``eirnn``). What a preset changes for another model of the zoo is in
-:data:`MODEL_SETTINGS`, in the open, and ``preset(name, model)`` applies it:
+Both are written for the E/I network (``eirnn``), whose numbers they keep. What a preset changes for another
+model of the zoo is written here, in the open, and ``preset(name, model, n_units)`` applies it:
 
-- every model without the leaky rate recurrence (``gru``, ``lstm``) trains without Ω (``lambda_omega`` 0:
-  the regulariser is defined on that recurrence's δ_t), and every model but eirnn without pruning
-  (``prune_w_min`` 0: only the E/I network prunes, as the paper did);
-- learning rates: MODEL_SETTINGS_NOTES says, per model, what was measured to choose them.
+- :data:`MODEL_SETTINGS`: every model without the leaky rate recurrence (``gru``, ``lstm``) trains without
+  Ω (``lambda_omega`` 0: the regulariser is defined on that recurrence's δ_t), and every model but eirnn
+  without pruning (``prune_w_min`` 0: only the E/I network prunes, as the paper did);
+- :func:`adam_learning_rate`: the models with a dense, unconstrained recurrent matrix (``rnn``, ``gru``,
+  ``lstm``: :data:`DENSE_RECURRENT`) take Adam's learning rate 0.01 up to N = 100 units and 0.01 · 100 / N
+  above. Adam moves every weight by about the learning rate at its first steps, whatever the gradient's
+  scale, so a coherent step moves a dense N × N matrix's gain by up to lr · N: at 0.01 the 500-unit ReLU
+  ``rnn`` of ParametricWorkingMemory-v0 diverged in its first two updates (loss inf; at 0.001 it learned)
+  and the 500-unit ``gru`` skipped 9 of its first 19 updates. lr · N <= 1 bounds that step. The E/I
+  network (rectified, Dale-signed weights) and ``lowrank`` (W = m nᵀ / N, whose step in W is of order lr
+  whatever N) keep 0.01. At the paper's 100-unit PerceptualDecision-v0 every model has 0.01, and every
+  model met the criterion there for 3 of 3 seeds (the README's model table gives the command and numbers).
+
+A ``settings`` override (``agents.train(..., settings={"learning_rate": ...})``) wins over both.
 """
 
 from __future__ import annotations
@@ -100,10 +110,28 @@ MODEL_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def preset(name: str, model: str = "eirnn") -> TrainerSettings:
-    """The settings of a named preset for ``model`` (a registry name; :data:`MODEL_SETTINGS`)."""
+#: models whose recurrent matrix is dense and unconstrained: Adam's learning rate shrinks with N above 100 units
+DENSE_RECURRENT = ("rnn", "gru", "lstm")
+#: the network size up to which those models take the preset's learning rate as it is
+REFERENCE_UNITS = 100
+
+
+def adam_learning_rate(learning_rate: float, model: str, n_units: int | None) -> float:
+    """``learning_rate`` · min(1, 100 / N) for the models of :data:`DENSE_RECURRENT` (see the module docstring),
+    ``learning_rate`` for the others or when N is not known."""
+    if model not in DENSE_RECURRENT or n_units is None or n_units <= REFERENCE_UNITS:
+        return learning_rate
+    return learning_rate * REFERENCE_UNITS / n_units
+
+
+def preset(name: str, model: str = "eirnn", n_units: int | None = None) -> TrainerSettings:
+    """The settings of a named preset for ``model`` (a registry name) of ``n_units`` units: the preset, what
+    :data:`MODEL_SETTINGS` changes for the model, and with Adam :func:`adam_learning_rate`."""
     try:
         base = PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}") from None
-    return base.updated(**MODEL_SETTINGS.get(name, {}).get(model, {}))
+    settings = base.updated(**MODEL_SETTINGS.get(name, {}).get(model, {}))
+    if settings.optimizer == "adam":
+        settings = settings.updated(learning_rate=adam_learning_rate(settings.learning_rate, model, n_units))
+    return settings

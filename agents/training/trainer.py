@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import inspect
 import json
 import math
 import os
@@ -68,6 +69,11 @@ CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 #: the stop reason after which a run never trains again
 CRITERION = "criterion"
+
+
+class TrainingDiverged(RuntimeError):
+    """The network's gradients or outputs stayed non-finite (the run folder keeps its last checkpoint); a lower
+    learning rate may help."""
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -128,8 +134,6 @@ def gradient_path(model: torch.nn.Module) -> str:
 def takes_omega(model_class: type) -> bool:
     """Whether a model's forward pass can report pycog's vanishing-gradient regulariser Ω (the leaky rate
     recurrence of eirnn, rnn and lowrank; not the gated networks)."""
-    import inspect
-
     return "omega" in inspect.signature(model_class.forward).parameters
 
 
@@ -327,9 +331,9 @@ class UpdateStep:
             with torch.no_grad():
                 self.model.w_rec.mul_(factor)
         if self.bad_in_row >= self.settings.max_bad_updates:
-            raise RuntimeError(f"training diverged: {self.bad_in_row} consecutive updates with a non-finite or huge "
-                               f"gradient (norm {norm}, loss {loss}) despite shrinking the learning rate to "
-                               f"{self.optimizer.param_groups[0]['lr']:.3g}; try a lower learning_rate")
+            raise TrainingDiverged(f"training diverged: {self.bad_in_row} consecutive updates with a non-finite or "
+                                   f"huge gradient (norm {norm}, loss {loss}) despite shrinking the learning rate to "
+                                   f"{self.optimizer.param_groups[0]['lr']:.3g}; try a lower learning_rate")
 
 
 def make_optimizer(model: torch.nn.Module, settings: TrainerSettings) -> torch.optim.Optimizer:
@@ -597,7 +601,7 @@ class Trainer:
                                 torch.from_numpy(batch.mask).to(self.device)))
         z = outputs.cpu().numpy()
         if not np.all(np.isfinite(z)):
-            raise RuntimeError(f"training diverged: the network's outputs are not finite at update {self.updates}")
+            raise TrainingDiverged(f"training diverged: the network's outputs are not finite at update {self.updates}")
         scores = self.task.score(batch, self.task.evaluate(batch, outputs=z))
         return {"loss": loss, **{k: float(v) for k, v in scores.items()}}
 
@@ -790,8 +794,9 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
             ``"gru"``, ``"lstm"`` (:mod:`agents.models.registry`).
         model_args: the model's own arguments (``{"rank": 2}``), over what the task suggests
             (:func:`model_config`); ``n_in``, ``n_out`` and ``seed`` come from the task and the run.
-        preset: "fast" (default) or "pycog", with the model's own settings where the preset has them
-            (:mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
+        preset: "fast" (default) or "pycog", with the model's own settings where the preset has them (no Ω for
+            gru/lstm, Adam's learning rate shrinking with N above 100 units for rnn/gru/lstm:
+            :mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
         out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``, ``runs/<ID>-<model>-<...>`` for a model other
             than eirnn); an existing one is resumed.
         seed: seeds the weights, the training trials and the noise.
@@ -819,14 +824,15 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
                          "--model-arg n_units=...): give it once")
     n_units = args.pop("n_units", n_units)
     dev = resolve_device(device)
-    base = get_preset(preset, model)
+    cfg = model_config(task, n_units=n_units, seed=seed, name=model, **args)
+    units = cfg.get("n_units", registry.arguments(model).get("n_units"))
+    base = get_preset(preset, model, units if isinstance(units, int) else None)
     overrides = dict(settings or {})
     suggested_batch = type(task).suggested_network.get("batch_size")
     if preset == "pycog" and suggested_batch and "batch_size" not in overrides:
         overrides["batch_size"] = int(suggested_batch)
     trainer_settings = base.updated(**overrides)
     check_settings_apply(trainer_settings, model)
-    cfg = model_config(task, n_units=n_units, seed=seed, name=model, **args)
     if out is None:
         which = "" if model == registry.DEFAULT_MODEL else f"-{model}"
         out = Path("runs") / f"{task.id}{which}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
