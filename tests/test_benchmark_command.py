@@ -310,7 +310,7 @@ def test_budget_errors():
 def test_ray_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)     # `import ray` raises ImportError
     code, _, stderr = run_cli(["benchmark", "--tasks", "PerceptualDecision-v0", "--out", str(tmp_path / "b")])
-    assert code == 1 and "which is not installed: pip install ray" in stderr
+    assert code == 1 and "which is not installed" in stderr and "pip install 'neurotasks[agents]'" in stderr
 
 
 def test_a_missing_extra_is_named_before_ray_starts(tmp_path, no_ray, monkeypatch):

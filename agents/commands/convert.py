@@ -121,10 +121,10 @@ def _reason(error: Exception) -> str:
 
 def _model_state(path: Path) -> dict[str, Any]:
     """A state dict of the network config.json describes (names, shapes, dtypes to check the file against)."""
-    from agents.models.eirnn import EIRNN
-    from agents.runs import RunDir
+    from agents.models import registry
+    from agents.runs import RunDir, model_config_of
 
     try:
-        return EIRNN(**RunDir(path).config["model"]).state_dict()
+        return registry.build(model_config_of(RunDir(path).config)).state_dict()
     except (OSError, ValueError, TypeError) as error:
         raise ConvertError(f"cannot read {path}'s config.json: {error}") from None
