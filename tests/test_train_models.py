@@ -149,6 +149,7 @@ def test_what_does_not_apply_to_a_gated_network_is_recorded_as_such(tmp_path):
     run = tiny(tmp_path, "gru")
     assert all(math.isnan(row["omega"]) for row in run.history()), "no Ω without the leaky rate recurrence"
     assert run.metrics["pruned_weights"] is None, "gru has no pruning"
+    assert run.metrics["model"] == "gru"
     assert run.config["trainer"]["lambda_omega"] == 0.0 and run.config["trainer"]["prune_w_min"] == 0.0
     assert all(math.isfinite(row["omega"]) for row in tiny(tmp_path, "rnn", "rnn").history()[1:])
 

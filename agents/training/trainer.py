@@ -756,6 +756,7 @@ class Trainer:
         verdict = final_verdict(self.criterion, final_scores, self.reached is not None)
         metrics = {
             "task": self.task.id,
+            "model": self.config["model"][registry.NAME_KEY],
             "preset": self.config["preset"],
             "criterion": str(self.criterion),
             "criterion_met": self.reached is not None,
