@@ -19,7 +19,7 @@ from agents.extras import missing_extra
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("agents.commands.list_tasks", "list every task with a one-line description and its tags"),
     "plot-task": ("agents.commands.plot_task", "draw one trial of a task (inputs, targets, mask, periods) to PNG"),
-    "train": ("agents.commands.train", "train an E/I RNN on a task; writes a run folder"),
+    "train": ("agents.commands.train", "train a model-zoo network or an RL agent on a task; writes a run folder"),
     "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
     "benchmark": ("agents.commands.benchmark", "train models on tasks over seeds in parallel (Ray); one table"),
     "convert": ("agents.commands.convert", "convert a run folder's old pickle checkpoint.pt to checkpoint.safetensors"),

@@ -181,6 +181,8 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
         selectivity, by = found
         fig = _unit_rates(task, batch, evaluation, rates, selectivity, by, n_exc)
         written.append(save_figure(fig, figures_dir / "unit_rates.png"))
+    if not hasattr(model, "effective_weights"):      # gated networks (gru, lstm): no W_rec of rate units to draw
+        return written
     weights = model.effective_weights()
     if found is not None:
         order = sort_units(found[0], n_exc)
