@@ -45,7 +45,7 @@ ROLLOUT = 64
 TRAINER_METRICS = ("task", "preset", "criterion", "criterion_met", "criterion_met_in_training",
                    "final_validation_meets_criterion", "final_validation_note", "stopped", "trials_to_criterion",
                    "updates_to_criterion", "wall_s_to_criterion", "updates", "trials", "wall_s", "final",
-                   "final_model", "best")
+                   "final_model", "best", "pruned_weights", "skipped_updates")
 PICKLE_SUFFIXES = (".zip", ".pkl", ".pickle", ".pt", ".pth")
 
 

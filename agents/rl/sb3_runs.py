@@ -406,6 +406,7 @@ class AgentRun:
             self.model.policy.load_state_dict(current)
         metrics = {
             "task": self.task.id,
+            "model": self.spec.name,
             "agent": self.spec.name,
             "algorithm": self.spec.qualified_name,
             "preset": None,
@@ -424,6 +425,8 @@ class AgentRun:
             "final": final_scores,
             "final_model": which,
             "best": {k: v for k, v in self.best.items() if k != "state"} if self.best else None,
+            "pruned_weights": None,                      # the trainer's keys: nothing to prune (as gru/lstm),
+            "skipped_updates": 0,                        # and PPO never skips an update
             "epochs": int(self.model._n_updates),       # SB3's count: n_epochs passes per update
         }
         runs.write_json_atomic(self.out / runs.METRICS, metrics)
