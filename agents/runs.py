@@ -31,7 +31,8 @@ import csv
 import io
 import json
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,28 @@ def load(run_dir: str | os.PathLike, device: str = "cpu"):
 
         return load_agent(run.path, device)
     return run.model(device)
+
+
+def metrics_are_final(out: str | os.PathLike, stopped: str | None, updates: int) -> bool:
+    """Whether metrics.json, the last file a run's finish writes, was written for the checkpoint that
+    stopped for ``stopped`` after ``updates`` updates (then that run is done: nothing to train or finish)."""
+    try:
+        metrics = RunDir(out).metrics
+    except (OSError, ValueError):
+        return False
+    return metrics.get("stopped") == stopped and metrics.get("updates") == updates
+
+
+def draw_figures(out: str | os.PathLike, write: Callable[[Path], Any]) -> bool:
+    """``write(out)`` the run's figures; True if they were drawn. A write error (a full disk) is the
+    command's error, as for any other save; any other failure is a warning, so that a figure that
+    cannot be drawn never loses a trained run (and they are tried again on the next run)."""
+    try:
+        write(Path(out))
+    except OSError:
+        raise
+    except Exception as err:
+        print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
+        return False
+    return True
+

@@ -532,7 +532,7 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
         run = AgentRun(task, spec, hp, out, seed, criterion or task.criterion, dev, every, quiet, progress)
         lock = runs.open_for_writing(out)
         resumed = run.start_or_resume()
-        if run.stopped == CRITERION and _metrics_are_final(out, run):
+        if run.stopped == CRITERION and runs.metrics_are_final(out, run.stopped, run.updates):
             if not quiet:
                 print(f"{out} already reached its criterion; nothing to do")
         else:
@@ -546,7 +546,7 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
                           f"{run.updates} updates)")
                 reason = run.run(max_trials, budget, max_minutes)
             run.finish(reason)
-        if figures and run.figures_updates != run.updates and _draw_figures(out):
+        if figures and run.figures_updates != run.updates and runs.draw_figures(out, _write_agent_figures):
             run.figures_updates = run.updates
             run.save_checkpoint()
     finally:
@@ -557,30 +557,6 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
         torch.set_num_threads(previous_threads)
         _set_global_rng_states(saved_rng)
     return runs.RunDir(out)
-
-
-def _metrics_are_final(out: Path, run: AgentRun) -> bool:
-    """metrics.json is the last file finish() writes: it was written for this checkpoint's policy."""
-    try:
-        metrics = runs.RunDir(out).metrics
-    except (OSError, ValueError):
-        return False
-    return metrics.get("stopped") == run.stopped and metrics.get("updates") == run.updates
-
-
-def _draw_figures(out: Path) -> bool:
-    """The run's figures (if agents.plots is available); a failure other than a write error is a warning."""
-    try:
-        from agents.rl.figures import write_agent_figures
-    except ImportError:
-        return False
-    try:
-        write_agent_figures(out)
-    except OSError:
-        raise
-    except Exception as err:  # a figure that cannot be drawn must not lose the trained run
-        print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
-    return True
 
 
 def is_agent_run(config: Mapping[str, Any]) -> bool:
@@ -619,3 +595,10 @@ def load_agent(run_dir: str | os.PathLike, device: str = "cpu"):
         raise ValueError(f"{path} does not match the policy in {runs.CONFIG}: {err}") from None
     model.policy.set_training_mode(False)
     return model
+
+
+def _write_agent_figures(out: Path) -> None:
+    from agents.rl.figures import write_agent_figures
+
+    write_agent_figures(out)
+

@@ -847,7 +847,7 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
                           progress, tensorboard)
         lock = runs.open_for_writing(out)
         resumed = trainer.start_or_resume()
-        if trainer.stopped == CRITERION and _metrics_are_final(out, trainer):
+        if trainer.stopped == CRITERION and runs.metrics_are_final(out, trainer.stopped, trainer.updates):
             if not quiet:
                 print(f"{out} already reached its criterion; nothing to do")
         else:
@@ -860,7 +860,7 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
                     print(f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)")
                 reason = trainer.run(max_trials, max_minutes)
             trainer.finish(reason)
-        if figures and trainer.figures_updates != trainer.updates and _draw_figures(out):
+        if figures and trainer.figures_updates != trainer.updates and runs.draw_figures(out, _write_run_figures):
             trainer.figures_updates = trainer.updates
             trainer._save_checkpoint()
     finally:
@@ -882,26 +882,8 @@ def check_settings_apply(settings: TrainerSettings, model: str) -> None:
                          "set it to 0")
 
 
-def _metrics_are_final(out: Path, trainer: Trainer) -> bool:
-    """metrics.json is the last file finish() writes: it was written for this checkpoint's model."""
-    try:
-        metrics = runs.RunDir(out).metrics
-    except (OSError, ValueError):
-        return False
-    return metrics.get("stopped") == trainer.stopped and metrics.get("updates") == trainer.updates
+def _write_run_figures(out: Path) -> None:
+    from agents.plots.run_figures import write_run_figures
 
+    write_run_figures(out)
 
-def _draw_figures(out: Path) -> bool:
-    """The run's figures (if agents.plots is available); a failure other than a write error is a warning."""
-    try:
-        from agents.plots.run_figures import write_run_figures
-    except ImportError:
-        return False
-    try:
-        write_run_figures(out)
-    except OSError:
-        raise                               # e.g. a full disk: an error of the command, as for any other save
-    except Exception as err:  # a figure that cannot be drawn must not lose the trained run
-        print(f"warning: figures could not be drawn: {type(err).__name__}: {err}", file=sys.stderr)
-        return False
-    return True
