@@ -167,3 +167,36 @@ def load(path: str | os.PathLike, version: int, device: str | torch.device = "cp
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} is corrupt (its state is not a JSON object)")
     return state
+
+
+# ---------------------------------------------------------------------- contents
+def check_state(state: Mapping[str, Any], path: str | os.PathLike, fields: Mapping[str, type | tuple[type, ...]],
+                weights_key: str, expected: Mapping[str, torch.Tensor], what: str) -> None:
+    """CheckpointError naming ``path`` unless ``state`` has every entry of ``fields``, each of its type (an
+    int is never a bool), and its weights (``state[weights_key]``, and the kept best's if any) have exactly
+    the names, shapes and dtypes of ``expected`` (the ``what`` that config.json describes), all finite."""
+    from agents.runs import CONFIG, non_finite_entries
+
+    def corrupt(why: str) -> CheckpointError:
+        return CheckpointError(f"{path} is corrupt ({why})")
+
+    missing = [k for k in fields if k not in state]
+    if missing:
+        raise corrupt(f"no {', '.join(missing)}")
+    for key, kind in fields.items():
+        value = state[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise corrupt(f"{key} is a {type(value).__name__}")
+    weights = {weights_key: state[weights_key]}
+    if state.get("best") is not None:
+        if not isinstance(state["best"].get("state"), dict):
+            raise corrupt("best has no weights")
+        weights["best"] = state["best"]["state"]
+    for name, sd in weights.items():
+        if set(sd) != set(expected) or any(not isinstance(sd[k], torch.Tensor) or sd[k].shape != v.shape
+                                           or sd[k].dtype != v.dtype for k, v in expected.items()):
+            raise corrupt(f"its {name} weights do not match the {what} in {CONFIG}")
+        bad = non_finite_entries(sd)
+        if bad:
+            raise corrupt(f"its {name} weights hold NaN or infinity in {', '.join(bad)}")
+

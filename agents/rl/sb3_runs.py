@@ -454,27 +454,9 @@ def check_checkpoint_state(state: Mapping[str, Any], path: Path, policy_state: M
     def corrupt(why: str) -> checkpoint_file.CheckpointError:
         return checkpoint_file.CheckpointError(f"{path} is corrupt ({why})")
 
-    missing = [k for k in CHECKPOINT_FIELDS if k not in state]
-    if missing:
-        raise corrupt(f"no {', '.join(missing)}")
-    for key, kind in CHECKPOINT_FIELDS.items():
-        value = state[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise corrupt(f"{key} is a {type(value).__name__}")
-    if state["kind"] != CHECKPOINT_KIND:
+    if "kind" in state and state["kind"] != CHECKPOINT_KIND:
         raise corrupt(f"it is a {state['kind']!r} checkpoint, not an SB3 run's")
-    weights = {"policy": state["policy"]}
-    if state["best"] is not None:
-        if not isinstance(state["best"].get("state"), dict):
-            raise corrupt("best has no weights")
-        weights["best"] = state["best"]["state"]
-    for name, sd in weights.items():
-        if set(sd) != set(policy_state) or any(not isinstance(sd[k], torch.Tensor) or sd[k].shape != v.shape
-                                                   or sd[k].dtype != v.dtype for k, v in policy_state.items()):
-            raise corrupt(f"its {name} weights do not match the policy in {runs.CONFIG}")
-        bad = runs.non_finite_entries(sd)
-        if bad:
-            raise corrupt(f"its {name} weights hold NaN or infinity in {', '.join(bad)}")
+    checkpoint_file.check_state(state, path, CHECKPOINT_FIELDS, "policy", policy_state, "policy")
 
 
 # ---------------------------------------------------------------------- public entry points

@@ -377,25 +377,7 @@ def check_checkpoint_state(state: Mapping[str, Any], path: Path, model_state: Ma
     def corrupt(why: str) -> checkpoint_file.CheckpointError:
         return checkpoint_file.CheckpointError(f"{path} is corrupt ({why})")
 
-    missing = [k for k in CHECKPOINT_FIELDS if k not in state]
-    if missing:
-        raise corrupt(f"no {', '.join(missing)}")
-    for key, kind in CHECKPOINT_FIELDS.items():
-        value = state[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise corrupt(f"{key} is a {type(value).__name__}")
-    weights = {"model": state["model"]}
-    if state["best"] is not None:
-        if not isinstance(state["best"].get("state"), dict):
-            raise corrupt("best has no weights")
-        weights["best"] = state["best"]["state"]
-    for name, sd in weights.items():
-        if set(sd) != set(model_state) or any(not isinstance(sd[k], torch.Tensor) or sd[k].shape != v.shape
-                                                  or sd[k].dtype != v.dtype for k, v in model_state.items()):
-            raise corrupt(f"its {name} weights do not match the network in {runs.CONFIG}")
-        bad = runs.non_finite_entries(sd)
-        if bad:
-            raise corrupt(f"its {name} weights hold NaN or infinity in {', '.join(bad)}")
+    checkpoint_file.check_state(state, path, CHECKPOINT_FIELDS, "model", model_state, "network")
     for key in ("generator", "val_generator"):
         if state[key].dtype != torch.uint8 or state[key].dim() != 1:
             raise corrupt(f"{key} is not a generator state")
