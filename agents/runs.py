@@ -284,3 +284,35 @@ def draw_figures(out: str | os.PathLike, write: Callable[[Path], Any]) -> bool:
         return False
     return True
 
+
+#: the stop reason of a run that met its task's criterion
+CRITERION = "criterion"
+
+
+def complete(out: Path, run: Any, train: Callable[[], str], resume_message: str, *, resumed: bool,
+             write_figures: Callable[[Path], Any], figures: bool, quiet: bool) -> None:
+    """Take a run whose checkpoint is loaded (a supervised ``Trainer`` or an RL ``AgentRun``) to its end.
+
+    Done already (its criterion met and ``metrics.json`` written for that checkpoint): nothing. Met its
+    criterion but killed before finishing: finish with that model, no more training. Otherwise
+    ``train()`` to a stop reason and finish. Then the figures, once per final checkpoint (recorded in
+    it, so a run killed while drawing draws them again). ``run`` has ``stopped``, ``updates``,
+    ``figures_updates``, ``finish(reason)`` and ``save_checkpoint()``.
+    """
+    if run.stopped == CRITERION and metrics_are_final(out, run.stopped, run.updates):
+        if not quiet:
+            print(f"{out} already reached its criterion; nothing to do")
+    else:
+        if run.stopped == CRITERION:
+            if not quiet:
+                print(f"{out} met its criterion at update {run.updates}; finishing it")
+            reason = CRITERION
+        else:
+            if resumed and not quiet:
+                print(resume_message)
+            reason = train()
+        run.finish(reason)
+    if figures and run.figures_updates != run.updates and draw_figures(out, write_figures):
+        run.figures_updates = run.updates
+        run.save_checkpoint()
+

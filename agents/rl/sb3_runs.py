@@ -80,7 +80,7 @@ VALIDATION_TRIALS = PRESETS[DEFAULT_PRESET].validation_trials
 #: default spacing of validations: the first whole number of rollouts of at least this many timesteps
 VALIDATE_EVERY_TIMESTEPS = 10_000
 #: the stop reason after which a run never trains again
-CRITERION = "criterion"
+CRITERION = runs.CRITERION
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -514,23 +514,10 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
         run = AgentRun(task, spec, hp, out, seed, criterion or task.criterion, dev, every, quiet, progress)
         lock = runs.open_for_writing(out)
         resumed = run.start_or_resume()
-        if run.stopped == CRITERION and runs.metrics_are_final(out, run.stopped, run.updates):
-            if not quiet:
-                print(f"{out} already reached its criterion; nothing to do")
-        else:
-            if run.stopped == CRITERION:
-                if not quiet:
-                    print(f"{out} met its criterion at update {run.updates}; finishing it")
-                reason = CRITERION
-            else:
-                if resumed and not quiet:
-                    print(f"resuming {out} from {run.boundary_timesteps} timesteps ({run.trials} trials, "
-                          f"{run.updates} updates)")
-                reason = run.run(max_trials, budget, max_minutes)
-            run.finish(reason)
-        if figures and run.figures_updates != run.updates and runs.draw_figures(out, _write_agent_figures):
-            run.figures_updates = run.updates
-            run.save_checkpoint()
+        runs.complete(out, run, lambda: run.run(max_trials, budget, max_minutes),
+                      f"resuming {out} from {run.boundary_timesteps} timesteps ({run.trials} trials, "
+                      f"{run.updates} updates)", resumed=resumed, write_figures=_write_agent_figures,
+                      figures=figures, quiet=quiet)
     finally:
         if run is not None:
             run.env.close()

@@ -68,7 +68,7 @@ CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "train_losses": list, "omegas": list, "stopped": (str, type(None)), "figures_updates": (int, type(None)),
 }
 #: the stop reason after which a run never trains again
-CRITERION = "criterion"
+CRITERION = runs.CRITERION
 
 
 class TrainingDiverged(RuntimeError):
@@ -559,7 +559,7 @@ class Trainer:
             "stopped": self.stopped, "figures_updates": self.figures_updates,
         }
 
-    def _save_checkpoint(self) -> None:
+    def save_checkpoint(self) -> None:
         checkpoint_file.save(self.out / runs.CHECKPOINT, self.checkpoint_state(), CHECKPOINT_VERSION)
         runs.write_history_atomic(self.out / runs.HISTORY, self.history)
 
@@ -638,7 +638,7 @@ class Trainer:
                     started = time.perf_counter()
                     if self.reached is not None:
                         self.stopped = CRITERION        # recorded with the kept (current) weights
-                    self._save_checkpoint()
+                    self.save_checkpoint()
                     if self.reached is not None:
                         break
                 if max_trials is not None and self.trials >= max_trials:
@@ -669,7 +669,7 @@ class Trainer:
                 writer.close()
         if reason != CRITERION:
             self.wall_s += time.perf_counter() - started
-            self._save_checkpoint()
+            self.save_checkpoint()
         return reason
 
     def _postfix(self, loss: float) -> str:
@@ -829,22 +829,9 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
                           progress, tensorboard)
         lock = runs.open_for_writing(out)
         resumed = trainer.start_or_resume()
-        if trainer.stopped == CRITERION and runs.metrics_are_final(out, trainer.stopped, trainer.updates):
-            if not quiet:
-                print(f"{out} already reached its criterion; nothing to do")
-        else:
-            if trainer.stopped == CRITERION:
-                if not quiet:
-                    print(f"{out} met its criterion at update {trainer.updates}; finishing it")
-                reason = CRITERION
-            else:
-                if resumed and not quiet:
-                    print(f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)")
-                reason = trainer.run(max_trials, max_minutes)
-            trainer.finish(reason)
-        if figures and trainer.figures_updates != trainer.updates and runs.draw_figures(out, _write_run_figures):
-            trainer.figures_updates = trainer.updates
-            trainer._save_checkpoint()
+        runs.complete(out, trainer, lambda: trainer.run(max_trials, max_minutes),
+                      f"resuming {out} from update {trainer.updates} ({trainer.trials} trials)", resumed=resumed,
+                      write_figures=_write_run_figures, figures=figures, quiet=quiet)
     finally:
         if lock is not None:
             lock.release()
