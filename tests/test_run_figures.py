@@ -134,3 +134,11 @@ def test_write_run_figures_without_history_yet(runs, tmp_path):
     (run_dir / "history.csv").unlink()
     names = {p.name for p in write_run_figures(run_dir, repeats=5)}
     assert "training_curve.png" not in names and "connectivity.png" in names
+
+
+def test_analysis_batch_of_a_task_without_a_condition_grid_is_ordinary_trials():
+    task = neurotasks.make_task("FlipFlop-v0")
+    batch = analysis_batch(task, repeats=7, rng=3, max_trials=50)
+    expected = task.trials(50, 3)
+    assert len(batch) == 50 and np.array_equal(batch.inputs, expected.inputs)
+    assert len(analysis_batch(task, rng=3)) == 200

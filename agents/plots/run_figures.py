@@ -35,8 +35,13 @@ def analysis_batch(task: Any, repeats: int = 100, rng: np.random.Generator | int
                    max_trials: int = 3000, zero_coherence: bool = True) -> Any:
     """Every condition of ``task.conditions()`` ``repeats`` times (fewer if that exceeds ``max_trials``),
     no catch trials; with ``zero_coherence`` and a ``coherence`` condition, also coherence 0 (the
-    paper's psychometric functions include it)."""
-    grid = {name: np.asarray(values) for name, values in task.conditions().items()}
+    paper's psychometric functions include it). A task without a condition grid gets ``min(max_trials,
+    200)`` ordinary trials."""
+    try:
+        conditions = task.conditions()
+    except NotImplementedError:
+        return task.trials(min(max_trials, 200), rng)
+    grid = {name: np.asarray(values) for name, values in conditions.items()}
     if zero_coherence and "coherence" in grid and not np.any(grid["coherence"] == 0):
         lowest = grid["coherence"] == grid["coherence"].min()
         zero = {name: values[lowest] for name, values in grid.items()}
@@ -152,10 +157,7 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
         written.append(save_figure(fig, figures_dir / "training_curve.png"))
 
     rng = np.random.default_rng(seed)
-    try:
-        batch = analysis_batch(task, repeats, rng, max_trials=max_trials)
-    except NotImplementedError:                       # a task without a condition grid
-        batch = task.trials(min(max_trials, 200), rng)
+    batch = analysis_batch(task, repeats, rng, max_trials=max_trials)
     outputs, rates = simulate(model, batch, noise=True, seed=seed)
     outputs, rates = np.asarray(outputs), np.asarray(rates)
     evaluation = task.evaluate(batch, outputs=outputs)

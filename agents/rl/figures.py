@@ -52,10 +52,7 @@ def write_agent_figures(run_dir: str | os.PathLike, *, repeats: int = 100, max_t
         written.append(save_figure(fig, figures_dir / "training_curve.png"))
 
     rng = np.random.default_rng(seed)
-    try:
-        batch = analysis_batch(task, repeats, rng, max_trials=max_trials)
-    except NotImplementedError:                       # a task without a condition grid
-        batch = task.trials(min(max_trials, 200), rng)
+    batch = analysis_batch(task, repeats, rng, max_trials=max_trials)
     actions = policy_actions(model, batch)
     evaluation = task.evaluate(batch, actions=actions)
     choice_task = _is_choice_task(task, evaluation)
