@@ -23,6 +23,7 @@ from agents.training import trainer as trainer_module
 from agents.training.presets import PRESETS, preset
 from agents.training.trainer import CHECKPOINT_VERSION, UpdateStep, gradient_path, make_optimizer, model_config
 from tests.test_run_safety import EASY, _full_disk, _history, _interrupt_metrics, _without_wall
+from tests.update_check import assert_update_by_hand_equals_autograd
 
 MODELS = registry.names()
 TINY = {"validation_every": 32, "validation_trials": 24, "batch_size": 16}
@@ -273,27 +274,9 @@ def test_a_rate_networks_update_outside_autograd_equals_the_autograd_update(name
     """rnn and lowrank train through their own fused BPTT (run_traced / backward_traced into the flat gradient
     buffer, Ω and noise drawn ahead included): the same numbers as autograd through their forward pass."""
     settings = preset(preset_name, name).updated(learning_rate=0.05)
-    results = {}
-    for by_hand in (True, False):
-        model = registry.build({"name": name, "n_in": 3, "n_out": 2, "n_units": 12, "seed": 3, **kwargs})
-        step = UpdateStep(model, make_optimizer(model, settings), settings, torch.Generator().manual_seed(0))
-        assert step.path == "traced"
-        step.by_hand = by_hand
-        gen = torch.Generator().manual_seed(1)
-        stats = []
-        for n_steps, ahead in ((10, False), (6, True), (14, True), (10, False)):
-            inputs, targets = torch.rand(4, n_steps, 3, generator=gen), torch.rand(4, n_steps, 2, generator=gen)
-            mask = (torch.rand(4, n_steps, 2, generator=gen) > 0.3).float()
-            workspace = model.draw_noise(4, n_steps, torch.Generator().manual_seed(n_steps)) if ahead else None
-            stats.append(step(inputs, targets, mask, 20.0, noise_workspace=workspace))
-        results[by_hand] = model, stats
-    (hand, hand_stats), (auto, auto_stats) = results[True], results[False]
-    for a, b in zip(hand_stats, auto_stats, strict=True):
-        assert a["ok"] and b["ok"] and math.isfinite(a["omega"])
-        for key in ("loss", "omega", "grad_norm"):
-            assert a[key] == pytest.approx(b[key], rel=1e-4), key
-    for (param, p), q in zip(hand.named_parameters(), auto.parameters(), strict=True):
-        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6, msg=param)
+    assert_update_by_hand_equals_autograd(
+        lambda: registry.build({"name": name, "n_in": 3, "n_out": 2, "n_units": 12, "seed": 3, **kwargs}), settings,
+        path="traced", omega_finite=True)
 
 
 def test_the_update_takes_each_models_path():

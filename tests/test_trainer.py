@@ -16,6 +16,7 @@ from agents.training.loss import masked_mse, rate_penalty, weight_penalty
 from agents.training.presets import PRESETS, TrainerSettings, preset
 from agents.training.trainer import UpdateStep, make_optimizer, model_config, resolve_device, threads_for
 from neurotasks.criterion import Criterion
+from tests.update_check import assert_update_by_hand_equals_autograd
 
 TINY = {"validation_every": 64, "validation_trials": 40, "batch_size": 16}
 
@@ -134,28 +135,7 @@ def test_update_by_hand_equals_the_autograd_update(preset_name, model_kwargs):
     """The update outside autograd (loss gradient, BPTT with Ω, Dale chain rule, clip, SGD step all by hand, on
     buffers reused across updates of different lengths) gives the autograd update's numbers."""
     settings = PRESETS[preset_name].updated(learning_rate=0.05)
-    runs = {}
-    for by_hand in (True, False):
-        model = EIRNN(3, 2, n_units=12, seed=3, **model_kwargs)
-        step = UpdateStep(model, make_optimizer(model, settings), settings, torch.Generator().manual_seed(0))
-        step.by_hand = by_hand
-        gen = torch.Generator().manual_seed(1)
-        stats = []
-        for n_steps, ahead in ((10, False), (6, True), (14, True), (10, False)):
-            inputs, targets = torch.rand(4, n_steps, 3, generator=gen), torch.rand(4, n_steps, 2, generator=gen)
-            mask = (torch.rand(4, n_steps, 2, generator=gen) > 0.3).float()
-            workspace = model.draw_noise(4, n_steps, torch.Generator().manual_seed(n_steps)) if ahead else None
-            stats.append(step(inputs, targets, mask, 20.0, noise_workspace=workspace))
-        runs[by_hand] = model, stats
-    (hand, hand_stats), (auto, auto_stats) = runs[True], runs[False]
-    for a, b in zip(hand_stats, auto_stats, strict=True):
-        assert a["ok"] and b["ok"]
-        for key in ("loss", "omega", "grad_norm"):
-            assert a[key] == pytest.approx(b[key], rel=1e-4), key
-    for (name, p), q in zip(hand.named_parameters(), auto.parameters(), strict=True):
-        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6, msg=name)
-        if p.requires_grad:
-            torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-7, msg=name)
+    assert_update_by_hand_equals_autograd(lambda: EIRNN(3, 2, n_units=12, seed=3, **model_kwargs), settings)
 
 
 def test_update_by_hand_refuses_non_finite_inputs():
