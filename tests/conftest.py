@@ -1,4 +1,4 @@
-"""Shared fixtures: every registered task id, and seeded helpers."""
+"""Shared fixtures: every registered task id, one torch thread for small networks, and seeded helpers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ settings.register_profile("dev", max_examples=15, deadline=None, suppress_health
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 TASK_IDS = neurotasks.list_tasks()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small networks train faster on one thread, and a shared 2-core machine thrashes with two."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(params=TASK_IDS)

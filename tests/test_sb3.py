@@ -54,17 +54,6 @@ def roll(envs, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(obs), np.array(rewards)
 
 
-@pytest.fixture
-def one_torch_thread():
-    """A small LSTM trains faster on one thread, and a shared 2-core machine thrashes with two."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---------------------------------------------------------------------- training through make_vec_env
 @pytest.mark.slow
 def test_recurrent_ppo_trains_and_the_logger_sees_is_success(one_torch_thread):

@@ -245,17 +245,6 @@ def test_make_vec_env_seeds_and_monitors():
 
 
 # ---------------------------------------------------------------------- SB3 trains through it
-@pytest.fixture
-def one_torch_thread():
-    """Small networks train faster on one thread, and a shared 2-core machine thrashes with two."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("algorithm", ["PPO", "RecurrentPPO"])
 def test_ppo_and_recurrent_ppo_learn_through_the_adapter(algorithm, one_torch_thread):
