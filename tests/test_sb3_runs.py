@@ -25,6 +25,7 @@ from agents.rl import zoo
 from agents.rl.acting import policy_actions, score
 from agents.rl.sb3_runs import (
     CHECKPOINT_VERSION,
+    VALIDATION_TRIALS,
     AgentRun,
     build_model,
     load_agent,
@@ -141,7 +142,7 @@ def test_validations_score_deterministic_actions_through_evaluate(tmp_path, monk
     assert all(outputs is None and actions is not None and actions.dtype.kind == "i" for outputs, actions in calls)
     # the final validation: the saved policy, deterministic, on the fresh batch of seed stream 5
     model = load_agent(run.path)
-    batch = validation_batch(task, np.random.default_rng(seed_int(0, 5)))
+    batch = validation_batch(task, np.random.default_rng(seed_int(0, 5)), VALIDATION_TRIALS)
     scores, _ = score(model, task, batch)
     assert scores == pytest.approx(run.metrics["final"])
 
@@ -149,7 +150,7 @@ def test_validations_score_deterministic_actions_through_evaluate(tmp_path, monk
 def test_validation_batches_are_the_supervised_trainers(tmp_path):
     # The trainer draws its k-th validation batch from default_rng(seed_int(seed, 2)); so does an agent's run.
     task = neurotasks.make_task(TASK_ID)
-    first = validation_batch(task, np.random.default_rng(seed_int(0, 2)))
+    first = validation_batch(task, np.random.default_rng(seed_int(0, 2)), VALIDATION_TRIALS)
     grid = task.grid_trials(30, np.random.default_rng(seed_int(0, 2)))
     np.testing.assert_array_equal(first.inputs, grid.inputs)
     assert len(first) >= 300

@@ -59,7 +59,7 @@ from agents.rl import zoo
 from agents.rl.acting import score
 from agents.rl.callbacks import RunCallback
 from agents.training.presets import DEFAULT_PRESET, PRESETS
-from agents.training.trainer import final_verdict, resolve_device, versions
+from agents.training.trainer import final_verdict, resolve_device, seed_int, validation_batch, versions
 from neurotasks.criterion import Criterion
 from neurotasks.task import Task
 
@@ -84,21 +84,6 @@ CRITERION = runs.CRITERION
 
 
 # ---------------------------------------------------------------------- building blocks
-def seed_int(seed: int, stream: int, *more: int) -> int:
-    """A 32-bit seed for stream ``stream`` of a run seeded ``seed`` (the trainer's derivation)."""
-    return int(np.random.SeedSequence([int(seed), stream, *more]).generate_state(1)[0])
-
-
-def validation_batch(task: Task, rng: np.random.Generator, n_trials: int = VALIDATION_TRIALS):
-    """What the supervised trainer validates on: the condition grid, repeated to about ``n_trials`` trials
-    (catch trials in the task's proportion), or ``n_trials`` plain trials for a task without a grid."""
-    try:
-        n_conditions = len(next(iter(task.conditions().values())))
-    except NotImplementedError:
-        return task.trials(n_trials, rng)
-    return task.grid_trials(max(1, math.ceil(n_trials / n_conditions)), rng)
-
-
 def make_env(task: Task, n_envs: int):
     """``n_envs`` environments of ``task`` as one SB3 VecEnv (the adapter over the native vector env when
     available, else SB3's DummyVecEnv of single environments), and the adapter's name."""
@@ -281,7 +266,7 @@ class AgentRun:
     # ---------------------------------------------------------------- validation
     def validate(self) -> dict[str, Any]:
         """Score the current policy on the next validation batch; a history row; best, criterion."""
-        scores, _ = score(self.model, self.task, validation_batch(self.task, self.val_rng))
+        scores, _ = score(self.model, self.task, validation_batch(self.task, self.val_rng, VALIDATION_TRIALS))
         wall = self.wall_s + (time.perf_counter() - self._started)
         logged = self.model.logger.name_to_value
         row = {"updates": self.updates, "trials": self.trials, "timesteps": self.boundary_timesteps,
@@ -400,8 +385,8 @@ class AgentRun:
         current = {k: v.detach().clone() for k, v in self.model.policy.state_dict().items()}
         self.model.policy.load_state_dict(final_state)
         try:
-            final_scores, _ = score(self.model, self.task,
-                                    validation_batch(self.task, np.random.default_rng(seed_int(self.seed, 5))))
+            fresh = validation_batch(self.task, np.random.default_rng(seed_int(self.seed, 5)), VALIDATION_TRIALS)
+            final_scores, _ = score(self.model, self.task, fresh)
         finally:
             self.model.policy.load_state_dict(current)
         metrics = {

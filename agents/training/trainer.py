@@ -359,8 +359,20 @@ def _normalise(data: Any) -> Any:
     return json.loads(json.dumps(json_safe(data)))
 
 
-def _seed_int(seed: int, stream: int) -> int:
-    return int(np.random.SeedSequence([int(seed), stream]).generate_state(1)[0])
+def seed_int(seed: int, stream: int, *more: int) -> int:
+    """A 32-bit seed for stream ``stream`` of a run seeded ``seed`` (training trials 1, validation trials 2,
+    noise 3 and 4, the final validation 5 and 6; RL runs use the same streams and 7 for their envs)."""
+    return int(np.random.SeedSequence([int(seed), stream, *more]).generate_state(1)[0])
+
+
+def validation_batch(task: Task, rng: np.random.Generator, n_trials: int):
+    """What a run validates on: the condition grid, repeated to about ``n_trials`` trials (catch trials in the
+    task's proportion), or ``n_trials`` plain trials for a task without a grid. Every agent validates so."""
+    try:
+        n_conditions = len(next(iter(task.conditions().values())))
+    except NotImplementedError:
+        return task.trials(n_trials, rng)
+    return task.grid_trials(max(1, math.ceil(n_trials / n_conditions)), rng)
 
 
 def legacy_checkpoint_message(run_path: Path) -> str:
@@ -469,11 +481,11 @@ class Trainer:
         })
         self.optimizer = make_optimizer(self.model, settings)
         self.generator = torch.Generator(device=device)
-        self.generator.manual_seed(_seed_int(seed, 3))
+        self.generator.manual_seed(seed_int(seed, 3))
         self.val_generator = torch.Generator(device=device)
-        self.val_generator.manual_seed(_seed_int(seed, 4))
-        self.train_rng = np.random.default_rng(_seed_int(seed, 1))
-        self.val_rng = np.random.default_rng(_seed_int(seed, 2))
+        self.val_generator.manual_seed(seed_int(seed, 4))
+        self.train_rng = np.random.default_rng(seed_int(seed, 1))
+        self.val_rng = np.random.default_rng(seed_int(seed, 2))
         self.step = UpdateStep(self.model, self.optimizer, settings, self.generator)
         self.updates = self.trials = 0
         self.wall_s = 0.0
@@ -488,12 +500,6 @@ class Trainer:
         self._train_losses: list[float] = []
         self._prefetch: Prefetcher | None = None
         self._omegas: list[float] = []
-        n_cond = 0
-        try:
-            n_cond = len(next(iter(task.conditions().values())))
-        except NotImplementedError:
-            pass
-        self.validation_repeats = max(1, math.ceil(settings.validation_trials / n_cond)) if n_cond else 0
 
     # ---------------------------------------------------------------- persistence
     def start_or_resume(self) -> bool:
@@ -568,9 +574,7 @@ class Trainer:
 
     # ---------------------------------------------------------------- validation
     def validation_batch(self, rng: np.random.Generator):
-        if self.validation_repeats:
-            return self.task.grid_trials(self.validation_repeats, rng)
-        return self.task.trials(self.settings.validation_trials, rng)
+        return validation_batch(self.task, rng, self.settings.validation_trials)
 
     @torch.no_grad()
     def score(self, model: torch.nn.Module, batch, generator: torch.Generator) -> dict[str, float]:
@@ -732,8 +736,8 @@ class Trainer:
             pruned = final.prune(self.settings.prune_w_min) if self.settings.prune_w_min > 0 else 0
         self._save_weights(final.state_dict())
         generator = torch.Generator(device=self.device)
-        generator.manual_seed(_seed_int(self.seed, 6))
-        final_scores = self.score(final, self.validation_batch(np.random.default_rng(_seed_int(self.seed, 5))),
+        generator.manual_seed(seed_int(self.seed, 6))
+        final_scores = self.score(final, self.validation_batch(np.random.default_rng(seed_int(self.seed, 5))),
                                   generator)
         verdict = final_verdict(self.criterion, final_scores, self.reached is not None)
         metrics = {
