@@ -210,6 +210,12 @@ def test_model_config_passes_on_what_the_task_suggests_where_the_model_takes_it(
     lowrank = model_config(neurotasks.make_task(TASK), name="lowrank", rank=3)
     assert lowrank["excitatory_fraction"] == 0.8 and lowrank["rank"] == 3 and "mask_rec" not in lowrank
     assert "mask_rec" in model_config(neurotasks.make_task("ParametricWorkingMemory-v0"), name="eirnn")
+    # a sparse suggestion (500 units, p_E 0.1, p_I 0.5: density 0.18) gives a dense model as many connections
+    pwm = neurotasks.make_task("ParametricWorkingMemory-v0")
+    assert {name: model_config(pwm, name=name)["n_units"] for name in MODELS} == \
+        {"eirnn": 500, "lowrank": 500, "rnn": 212, "gru": 212, "lstm": 212}
+    assert round(500 * math.sqrt(0.8 * 0.1 + 0.2 * 0.5)) == 212
+    assert model_config(pwm, name="rnn", n_units=500)["n_units"] == 500, "an explicit size wins"
     for name in MODELS:
         registry.build(model_config(flip_flop, n_units=6, name=name))  # every config builds
     with pytest.raises(ValueError, match="unknown model 'nope'"):
@@ -224,17 +230,18 @@ def test_presets_per_model_are_explicit():
         for model in ("rnn", "lowrank"):
             assert preset(name, model).lambda_omega == PRESETS[name].lambda_omega
             assert preset(name, model).prune_w_min == 0.0
-    # Adam's learning rate for a dense recurrent matrix: 0.01 up to 100 units, 0.01 * 100 / N above
+    # Adam's learning rate for a dense recurrent matrix: 0.01 up to 100 units, Yang et al.'s 0.001 above
     for model in ("rnn", "gru", "lstm"):
-        assert [preset("fast", model, n).learning_rate for n in (None, 8, 100, 200, 500)] == \
-            [0.01, 0.01, 0.01, 0.005, 0.002]
+        assert [preset("fast", model, n).learning_rate for n in (None, 8, 100, 101, 212, 500)] == \
+            [0.01, 0.01, 0.01, 0.001, 0.001, 0.001]
+        assert preset("fast", model, 212).updated(learning_rate=0.0005).learning_rate == 0.0005
         assert preset("pycog", model, 500).learning_rate == 0.01, "SGD's steps scale with the gradient"
     for model in ("eirnn", "lowrank"):
         assert preset("fast", model, 500).learning_rate == 0.01
 
 
 def test_the_learning_rate_a_run_uses_is_recorded_and_an_override_wins(tmp_path):
-    assert tiny(tmp_path, "gru", "big", n_units=200, max_trials=16).config["trainer"]["learning_rate"] == 0.005
+    assert tiny(tmp_path, "gru", "big", n_units=200, max_trials=16).config["trainer"]["learning_rate"] == 0.001
     mine = tiny(tmp_path, "gru", "mine", n_units=200, max_trials=16, settings={**TINY, "learning_rate": 0.03})
     assert mine.config["trainer"]["learning_rate"] == 0.03
 

@@ -107,7 +107,7 @@ def run_cell(cell: Cell, budget: Budget, out: str | Path, *, threads: int = 1, f
                 contextlib.redirect_stderr(log):
             print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {cell.describe()}", flush=True)
             if not (folder / METRICS).is_file():
-                entrant.train(cell.task, folder, seed=cell.seed, budget=budget, figures=figures)
+                entrant.train(cell.task, folder, seed=cell.seed, budget=budget, figures=figures, threads=threads)
             psychometric = psychometric_of_run(folder, entrant.evaluate, cell.seed, budget.fit_trials)
         write_json_atomic(folder / PSYCHOMETRIC, psychometric)
         (folder / ERROR).unlink(missing_ok=True)       # written meanwhile by a rival run of this cell, if any

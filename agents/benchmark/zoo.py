@@ -26,7 +26,8 @@ import numpy as np
 if TYPE_CHECKING:
     from agents.benchmark.cells import Budget
 
-#: ``train(task_id, run_folder, seed=..., budget=..., figures=...)``: trains into (or resumes) the folder.
+#: ``train(task_id, run_folder, seed=..., budget=..., figures=..., threads=...)``: trains into (or resumes) the
+#: folder, with ``threads`` torch threads (the CPUs the cell was given).
 TrainFn = Callable[..., None]
 #: ``evaluate(run_folder, task, batch, seed)``: ``task.evaluate``'s per-trial table for the trained network.
 EvaluateFn = Callable[[Path, Any, Any, int], Mapping[str, np.ndarray]]
@@ -45,12 +46,12 @@ def evaluate_outputs(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapp
 def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> TrainFn:
     """A cell trainer for a model of the supervised trainer (BPTT to the task's criterion, ``agents.train``)."""
 
-    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool) -> None:
+    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool, threads: int) -> None:
         from agents.training.trainer import train as train_by_bptt
 
         train_by_bptt(task_id, model=model, model_args=dict(model_args or {}), preset=budget.preset, out=out,
                       seed=seed, max_minutes=budget.max_minutes, max_trials=budget.max_trials, quiet=False,
-                      progress=False, figures=figures)
+                      progress=False, figures=figures, threads=threads)
 
     train.__qualname__ = f"supervised({model!r})"
     return train
@@ -59,8 +60,8 @@ def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> Train
 def reinforcement(agent: str) -> TrainFn:
     """A cell trainer for an SB3 agent (``agents.rl.sb3_runs.train_agent``: PPO, RecurrentPPO)."""
 
-    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool) -> None:
-        from agents.rl.sb3_runs import train_agent
+    def train(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool, threads: int) -> None:
+        from agents.rl.sb3_runs import train_agent  # one thread whatever the cell has: the policies are small
 
         train_agent(task_id, agent, out=out, seed=seed, max_trials=budget.max_trials, max_minutes=budget.max_minutes,
                     quiet=False, progress=False, figures=figures)

@@ -49,13 +49,13 @@ from agents.models import registry
 from agents.models.dynamics import Buffers, OmegaTerm, backward_pass
 from agents.models.eirnn import EIRNN
 from agents.training.loss import masked_mse, rate_penalty, weight_penalty
-from agents.training.presets import DEFAULT_PRESET, TrainerSettings
+from agents.training.presets import DEFAULT_PRESET, DENSE_RECURRENT, TrainerSettings
 from agents.training.presets import preset as get_preset
 from neurotasks.criterion import Criterion
 from neurotasks.task import Task
 
 #: suggested_network keys passed on to a model that takes an argument of that name (the E/I masks aside).
-MODEL_KEYS = ("n_units", "excitatory_fraction", "tau", "sigma_rec", "nonlinearity", "rho")
+MODEL_KEYS = ("n_units", "excitatory_fraction", "tau", "sigma_rec", "nonlinearity", "rho", "readout")
 #: Gradient norms above this count as divergence (pycog's safeguard).
 MAX_GRAD_NORM = 1e10
 #: 1: checkpoint.pt (pickle, no longer read; `neurotasks convert` turns it into 2); 2: checkpoint.safetensors
@@ -91,7 +91,8 @@ def model_config(task: Task, n_units: int | None = None, seed: int = 0, *, name:
                  **overrides: Any) -> dict[str, Any]:
     """The config of model ``name`` for ``task`` (``registry.build`` makes the network from it).
 
-    The task's ``suggested_network`` gives every entry the model has an argument for: the size N for all, τ and
+    The task's ``suggested_network`` gives every entry the model has an argument for: the size N for all (for
+    rnn, gru and lstm of a sparse suggestion, the dense size with as many connections: :func:`dense_units`), τ and
     σ_rec for the rate networks (the task's time scales and noise), the E fraction for eirnn and lowrank, and
     for eirnn alone its connectivity masks and, for tasks with signed outputs, a trained bias (its rates and
     Dale readout weights are >= 0, so only a bias reaches negative outputs; the other models read out with
@@ -103,6 +104,8 @@ def model_config(task: Task, n_units: int | None = None, seed: int = 0, *, name:
     if "seed" in accepted:
         config["seed"] = int(seed)
     config.update({k: suggested[k] for k in MODEL_KEYS if k in suggested and k in accepted})
+    if name in DENSE_RECURRENT and "n_units" in config and "connection_prob" in suggested:
+        config["n_units"] = dense_units(config["n_units"], suggested)
     if n_units is not None:
         config["n_units"] = int(n_units)
     is_eirnn = name == "eirnn"
@@ -118,6 +121,22 @@ def model_config(task: Task, n_units: int | None = None, seed: int = 0, *, name:
         for key, value in masks.items():
             config.setdefault(key, value)
     return config
+
+
+def dense_units(n_units: int, suggested: Mapping[str, Any]) -> int:
+    """The size of a dense network with as many recurrent connections as the task's sparse E/I network.
+
+    A task's ``suggested_network`` is the paper's E/I network; when it is sparse (``connection_prob``, e.g.
+    ParametricWorkingMemory-v0: 500 units, connections from E units with probability 0.1, from I units 0.5,
+    Song et al. 2016 Fig. 7), a model whose recurrent matrix is dense (``rnn``, ``gru``, ``lstm``) gets
+    M = round(N √d) units, d = f_E p_E + (1 - f_E) p_I the expected density, so M² ≈ d N²: the same number
+    of unit-to-unit connections (212 units for that task) rather than 500² dense ones, which made a 500-unit
+    ``rnn`` update cost about 5× the E/I network's and train past any sensible budget.
+    """
+    prob = suggested["connection_prob"]
+    f_exc = float(suggested.get("excitatory_fraction", 0.8))
+    density = f_exc * float(prob["E"]) + (1.0 - f_exc) * float(prob["I"])
+    return max(1, round(int(n_units) * math.sqrt(density)))
 
 
 def gradient_path(model: torch.nn.Module) -> str:
@@ -772,7 +791,7 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
           max_minutes: float | None = None, max_trials: int | None = None, device: str = "cpu",
           n_units: int | None = None, settings: Mapping[str, Any] | None = None, criterion: Criterion | None = None,
           task_kwargs: Mapping[str, Any] | None = None, quiet: bool = False, progress: bool | None = None,
-          tensorboard: bool = False, figures: bool = True) -> runs.RunDir:
+          tensorboard: bool = False, figures: bool = True, threads: int | None = None) -> runs.RunDir:
     """Train a network of the model zoo on ``task`` and return its run folder.
 
     Args:
@@ -782,7 +801,7 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
         model_args: the model's own arguments (``{"rank": 2}``), over what the task suggests
             (:func:`model_config`); ``n_in``, ``n_out`` and ``seed`` come from the task and the run.
         preset: "fast" (default) or "pycog", with the model's own settings where the preset has them (no Ω for
-            gru/lstm, Adam's learning rate shrinking with N above 100 units for rnn/gru/lstm:
+            gru/lstm, Adam's learning rate 0.001 above 100 units for rnn/gru/lstm:
             :mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
         out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``, ``runs/<ID>-<model>-<...>`` for a model other
             than eirnn); an existing one is resumed.
@@ -793,7 +812,11 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
         criterion: replace ``task.criterion`` (e.g. a lower bar for a quick test).
         quiet: no per-validation lines; progress: force the progress bar on/off.
         figures: draw the run's figures at the end (if agents.plots is available).
+        threads: torch's intra-op threads while training (default :func:`threads_for` the network's size;
+            a benchmark cell passes the CPUs Ray gave it).
     """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
     if isinstance(task, str):
         task = neurotasks.make_task(task, **dict(task_kwargs or {}))
     elif task_kwargs:
@@ -826,7 +849,8 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     out = Path(out)
 
     previous_threads = torch.get_num_threads()
-    torch.set_num_threads(threads_for(int(cfg.get("n_units", 100)), trainer_settings.batch_size))
+    torch.set_num_threads(threads if threads is not None
+                          else threads_for(int(cfg.get("n_units", 100)), trainer_settings.batch_size))
     lock = None
     try:
         trainer = Trainer(task, out, trainer_settings, preset, seed, cfg, criterion or task.criterion, dev, quiet,
