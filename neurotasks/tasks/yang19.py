@@ -29,6 +29,7 @@ import numpy as np
 
 from neurotasks.criterion import Criterion
 from neurotasks.domains import Domain, Reals, Values
+from neurotasks.mixture import TaskMixture
 from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, Task, Trials, check_values
 from neurotasks.tasks.yang19_ring import (
     GRACE_MS,
@@ -504,3 +505,13 @@ TASKS: tuple[type[Yang19Task], ...] = tuple(_make_class(spec) for spec in SPECS)
 globals().update({cls.__name__: cls for cls in TASKS})
 #: Their Gymnasium ids, in the paper's order.
 TASK_IDS: tuple[str, ...] = tuple(cls.id for cls in TASKS)
+
+#: Yang et al.'s training mix: Ctx DM 1 and Ctx DM 2 five times as often as each other task
+#: (``rule_prob_map`` in their experiment.py), in the order of ``TASK_IDS``.
+YANG19_PROPORTIONS: tuple[float, ...] = tuple(5.0 if s.key in ("contextdm1", "contextdm2") else 1.0 for s in SPECS)
+
+
+def yang19_mixture(proportions: Sequence[float] | None = YANG19_PROPORTIONS, **task_kwargs: Any) -> TaskMixture:
+    """The 20 tasks as one ``TaskMixture`` (their own rule inputs, none added), mixed in
+    ``proportions`` (Yang's by default; None: equally); ``task_kwargs`` (``dt``...) go to every task."""
+    return TaskMixture(TASK_IDS, proportions, rule_inputs=False, **task_kwargs)
