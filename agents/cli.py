@@ -1,4 +1,4 @@
-"""The ``neurotasks`` command line: list, plot-task, train, evaluate, speed.
+"""The ``neurotasks`` command line: list, plot-task, train, evaluate, analyze, speed.
 
 Each sub-command lives in ``agents/commands/<name>.py`` and exposes ``add_parser(subparsers)``
 and ``run(args) -> int``. Modules are imported only when their command runs, so
@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot-task": ("agents.commands.plot_task", "draw one trial of a task (inputs, targets, mask, periods) to PNG"),
     "train": ("agents.commands.train", "train a model-zoo network or an RL agent on a task; writes a run folder"),
     "evaluate": ("agents.commands.evaluate", "run a trained network on fresh trials; one CSV row per trial"),
+    "analyze": ("agents.commands.analyze", "a report of a trained run: the paper's figures and every number "
+                                           "(Markdown, PNG, JSON)"),
     "benchmark": ("agents.commands.benchmark", "train models on tasks over seeds in parallel (Ray); one table"),
     "convert": ("agents.commands.convert", "convert a run folder's old pickle checkpoint.pt to checkpoint.safetensors"),
     "speed": ("agents.commands.speed", "time the library: trial generation, environment steps, import "

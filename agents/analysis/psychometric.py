@@ -12,7 +12,8 @@ choice from 50 % to ~84 % of the way to the asymptote), λ the lapse rate. Fitte
 likelihood on the binomial counts at each stimulus level.
 
 The chronometric function is the mean reaction time of correct trials per (unsigned) stimulus
-level (Fig. 2F).
+level (Fig. 2F); the same for error trials shows whether errors are slower than correct answers, as in
+monkeys (Roitman & Shadlen 2002).
 """
 
 from __future__ import annotations
@@ -204,6 +205,26 @@ def signed_stimulus(params: Any, variable: str = "coherence", direction: str | N
     return np.where(np.asarray(params[direction]) == first, value, -value)
 
 
+def binomial_interval(k: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (lower, upper) of a proportion k/n, elementwise; NaN where n is 0.
+
+    Unlike p ± z·se it stays inside [0, 1] and is not empty at p = 0 or 1 (Wilson 1927).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if np.any(n < 0) or np.any(k < 0) or np.any(k > n):
+        raise ValueError("need 0 <= k <= n for every proportion")
+    z = float(special.ndtri(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    empty = n == 0
+    return np.where(empty, np.nan, centre - half), np.where(empty, np.nan, centre + half)
+
+
 @dataclass(frozen=True)
 class PsychometricTable:
     """Choices per stimulus level: ``x`` (K,), trials ``n``, fraction choosing first ``p`` and its
@@ -281,18 +302,22 @@ class ChronometricTable:
 
 
 def chronometric_table(batch: Any, evaluation: Mapping[str, Any], variable: str = "coherence", *,
-                       where: Any = None) -> ChronometricTable:
-    """Mean reaction time of correct trials at each level of ``variable`` (Fig. 2F of the paper).
+                       where: Any = None, outcome: str = "correct") -> ChronometricTable:
+    """Mean reaction time at each level of ``variable`` (Fig. 2F of the paper) of the correct trials
+    (``outcome="correct"``) or of the errors (``outcome="error"``).
 
-    Trials count when ``correct == 1`` and ``rt`` is finite; catch trials are left out.
+    Trials count when ``correct`` is 1 (or 0 for errors) and ``rt`` is finite; catch trials are left out.
     """
+    if outcome not in ("correct", "error"):
+        raise ValueError(f"outcome must be 'correct' or 'error', got {outcome!r}")
     params = _params_of(batch)
     if variable not in params:
         raise KeyError(f"no trial parameter {variable!r}; have {sorted(params)}")
     rt = np.asarray(evaluation["rt"], dtype=float).reshape(-1)
     correct = np.asarray(evaluation["correct"], dtype=float).reshape(-1)
     x = np.abs(np.asarray(params[variable], dtype=float).reshape(-1))
-    keep = _included(params, rt.size, where) & (correct == 1) & np.isfinite(rt)
+    wanted = 1.0 if outcome == "correct" else 0.0
+    keep = _included(params, rt.size, where) & (correct == wanted) & np.isfinite(rt)
     levels, inverse = np.unique(x[keep], return_inverse=True)
     n = np.bincount(inverse, minlength=levels.size).astype(float)
     total = np.bincount(inverse, weights=rt[keep], minlength=levels.size)
