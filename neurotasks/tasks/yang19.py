@@ -234,6 +234,8 @@ class Yang19Task(Task):
                          tau_in=tau_in, max_trial_steps=max_trial_steps, max_batch_bytes=max_batch_bytes)
         spec = self.spec
         layout = LAYOUTS[spec.layout]
+        if timing is not None and not isinstance(timing, Mapping):
+            raise TypeError(f"timing must be a mapping of period names to durations in ms, got {timing!r}")
         timing = dict(timing or {})
         unknown = sorted(set(timing) - set(layout.periods))
         if unknown:
