@@ -58,6 +58,23 @@ def test_dale_signs_masks_and_readout_hold_after_many_updates(positivity):
     assert np.any(w["W_out"][:, :16] != 0)
 
 
+@pytest.mark.parametrize("positivity", ["rectify", "abs"])
+def test_readout_from_all_units_carries_dale_signs_after_many_updates(positivity):
+    """Song et al. 2016: W_out = W_out,+ D, so inhibitory units pull the outputs negative (the sequence net, Fig 8)."""
+    model = EIRNN(3, 2, n_units=20, positivity=positivity, readout="all", seed=1)
+    w = model.effective_weights()["W_out"]
+    assert np.all(w[:, 16:] < 0) and np.all(w[:, :16] > 0)
+    hammer(model)
+    w = model.effective_weights()["W_out"]
+    assert np.all(w[:, :16] >= 0) and np.all(w[:, 16:] <= 0)
+    model = EIRNN(3, 2, n_units=20, positivity=positivity, readout="all", seed=1)
+    with torch.no_grad():
+        model.w_out.zero_()
+        model.w_out[:, 16:] = 1.0                    # read out from inhibitory units only: outputs <= b_out
+        z, _ = model(torch.rand(5, 4, 3), 20.0, noise=False)
+    assert torch.all(z <= model.b_out + 1e-6) and torch.any(z < model.b_out - 1e-3)
+
+
 def test_masked_and_fixed_weights_never_change():
     n = 12
     rng = np.random.default_rng(0)
@@ -428,7 +445,8 @@ def test_torchscript_loops_give_the_python_loops_numbers(monkeypatch):
         assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"positivity": "abs"}, {"dale": False},
+@pytest.mark.parametrize("kwargs", [{}, {"positivity": "abs"}, {"dale": False}, {"readout": "all"},
+                                    {"readout": "all", "positivity": "abs"},
                                     {"fixed_rec": np.full((10, 10), 0.05) * (np.random.default_rng(0)
                                                                             .random((10, 10)) < 0.3),
                                      "mask_rec": None}])

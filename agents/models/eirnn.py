@@ -11,10 +11,17 @@ Euler-discretised with α = dt/τ (Eqs 7-9):
 unconstrained and the effective ones are
 
     W_rec = [M_rec ⊙ W_rec,plastic + W_rec,fixed]_+ · diag(ε),   ε = +1 (first 80 % of units), -1 (the rest)
-    W_in  = [M_in ⊙ W_in,plastic]_+,     W_out = [M_out ⊙ W_out,plastic]_+ (M_out zero on I columns)
+    W_in  = [M_in ⊙ W_in,plastic]_+,     W_out = [M_out ⊙ W_out,plastic]_+ · diag(ε)
 
 so any optimizer update keeps every sign, mask and fixed weight. ``positivity="abs"`` uses |.|
 instead of [.]_+; ``dale=False`` drops signs and positivity (masks still apply).
+
+The readout (``readout``): ``"excitatory"`` (the default, the paper's choice for most tasks: "long-range
+projections in the mammalian cortex are exclusively excitatory") zeroes the inhibitory columns of M_out, so
+W_out >= 0; ``"all"`` reads out from every unit with Dale's signs, W_out = W_out,+ D (Song et al. 2016, "Dale's
+principle": "the output weights are parametrized as Wout = Wout,+ D"; pycog's ``Wout_ = make_positive(Wout_)*ei``),
+so inhibitory units pull the outputs negative: the paper's sequence-execution network "did not limit readout to
+excitatory units to allow for negative coordinates" (Fig 8).
 """
 
 from __future__ import annotations
@@ -46,7 +53,8 @@ class EIRNN(nn.Module):
             rectified_power = relu(x)², sigmoid, linear).
         dale: E/I signs and non-negative input/output weights.
         positivity: "rectify" ([w]_+, the paper) or "abs" (|w|).
-        readout: "excitatory" (only E units project out) or "all".
+        readout: "excitatory" (only E units project out, W_out >= 0) or "all" (every unit, with its Dale
+            sign: inhibitory units' readout weights are <= 0; without Dale's law, signed weights).
         rho: spectral radius of the initial effective W_rec.
         mask_in, mask_rec, mask_out: 0/1 arrays shaped (N, n_in), (N, N), (n_out, N); see
             :mod:`agents.models.masks`.
@@ -120,6 +128,9 @@ class EIRNN(nn.Module):
         self.register_buffer("mask_in", torch.from_numpy(m_in))
         self.register_buffer("mask_rec", torch.from_numpy(m_rec))
         self.register_buffer("mask_out", torch.from_numpy(m_out))
+        #: W_out carries Dale's signs ε (readout "all"); readout "excitatory" masks the inhibitory columns and applies
+        #: no sign, so its numbers stay those of a plain [.]_+
+        self.signed_readout = self.dale and readout == "all"
         self.register_buffer("fixed_rec", torch.from_numpy(fixed))
 
         rng = np.random.default_rng(seed)
@@ -152,6 +163,8 @@ class EIRNN(nn.Module):
         w_in = self._positive(self.w_in * self.mask_in)
         w_rec = self._positive(self.w_rec * self.mask_rec + self.fixed_rec) * self.signs
         w_out = self._positive(self.w_out * self.mask_out)
+        if self.signed_readout:
+            w_out = w_out * self.signs
         return w_in, w_rec, w_out
 
     def effective_weights(self) -> dict[str, np.ndarray]:
@@ -275,7 +288,8 @@ class EIRNN(nn.Module):
         grads = (grad_w_in, grad_w_rec, grad_w_out)
         masks = (self.mask_in, self.mask_rec, self.mask_out)
         if self.dale and self.positivity == "rectify" and effective is not None:
-            # d/dP [M ⊙ P + F]_+ ε_j = M ε_j 1[M ⊙ P + F > 0] = M sign(W_eff): one formula for all three
+            # d/dP [M ⊙ P + F]_+ ε_j = M ε_j 1[M ⊙ P + F > 0] = M sign(W_eff): one formula for all three (W_in
+            # has no ε, W_out's is 1 unless readout "all": sign(W_eff) carries it either way)
             outs = out if out is not None else (None, None, None)
             return tuple(torch.mul(g, torch.sign(w), out=o).mul_(m)
                          for g, w, m, o in zip(grads, effective, masks, outs, strict=True))
@@ -291,7 +305,8 @@ class EIRNN(nn.Module):
         pre_out = self.w_out * self.mask_out
         return (self._positive_backward(pre_in, grad_w_in).mul_(self.mask_in),
                 self._positive_backward(pre_rec, grad_w_rec * self.signs).mul_(self.mask_rec),
-                self._positive_backward(pre_out, grad_w_out).mul_(self.mask_out))
+                self._positive_backward(pre_out, grad_w_out * self.signs if self.signed_readout
+                                        else grad_w_out).mul_(self.mask_out))
 
     def _positive_backward(self, pre: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
         if not self.dale:
