@@ -4,8 +4,8 @@ components of the network's own trajectories.
 
 The input is held at the median over trials of each trial's first input (for FlipFlop-v0: no pulse,
 where the memory states must be attractors: 2ⁿ stable points for n bits, with saddles between them).
-The search starts from states visited on the report's trials (rates mapped back through f⁻¹ where f is
-invertible; silent ReLU units start at 0), jittered a little.
+The search starts from states visited on the report's trials (a rate network's drive W_rec r + W_in u + b,
+which equals the state at a fixed point), jittered a little.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ N_EIGENVALUES = 6
 
 
 def states_from_rates(subject: Subject, rates: np.ndarray, inputs: np.ndarray) -> np.ndarray:
-    """The model's state space points behind ``rates``: x = f⁻¹(r) for a rate network (as far as f is invertible),
-    h for a GRU, [h, c] for an LSTM."""
+    """State-space points behind ``rates``: for a rate network its drive x = W_rec r + W_in u + b_rec, which is the
+    state itself at a fixed point (x* = W_rec f(x*) + W_in u + b) and close to it where the flow is slow (unlike
+    f⁻¹(r), undefined for silent ReLU units); h for a GRU, [h, c] for an LSTM."""
     if hasattr(subject.model, "states"):                         # LSTM: its cell state is not in the rates
         import torch
 
@@ -36,18 +37,10 @@ def states_from_rates(subject: Subject, rates: np.ndarray, inputs: np.ndarray) -
         return np.concatenate([h, c], axis=-1)
     if not subject.rate_network:
         return rates.astype(float)
-    f = str(getattr(subject.model, "nonlinearity", "relu"))
-    r = rates.astype(float)
-    if f == "tanh":
-        return np.arctanh(np.clip(r, -0.999999, 0.999999))
-    if f == "softplus":
-        return np.log(np.expm1(np.maximum(r, 1e-9)))
-    if f == "sigmoid":
-        r = np.clip(r, 1e-6, 1 - 1e-6)
-        return np.log(r / (1 - r))
-    if f == "rectified_power":
-        return np.sqrt(np.maximum(r, 0))
-    return r                                                     # relu, rtanh (approximately), linear
+    weights = subject.model.effective_weights()
+    drive = rates.astype(float) @ np.asarray(weights["W_rec"], dtype=float).T
+    drive += np.asarray(inputs, dtype=float) @ np.asarray(weights["W_in"], dtype=float).T
+    return drive + np.asarray(weights.get("b_rec", 0.0), dtype=float)
 
 
 def fixed_points(subject: Subject, section: Section) -> None:
@@ -63,7 +56,7 @@ def fixed_points(subject: Subject, section: Section) -> None:
     scale = float(np.std(states)) or 1.0
     starts = sample_states(states, N_STARTS, rng=subject.rng(40), noise=0.02 * scale)
     found = find_fixed_points(velocity, starts, max_iter=300, fixed_tolerance=FIXED_Q, slow_tolerance=SLOW_Q,
-                              distinct_tolerance=0.05 * scale * np.sqrt(states.shape[1]) / 10)
+                              distinct_tolerance=0.05 * scale * np.sqrt(states.shape[1]))
     if len(found) == 0:
         section.notes.append(f"no point with speed q < {SLOW_Q:g} found from {N_STARTS} starts")
     rates_of = _rates_of(subject, velocity, found.states)
