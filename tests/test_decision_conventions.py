@@ -13,7 +13,7 @@ import pytest
 import neurotasks
 
 #: Task id -> catch-trial length in ms (pinned: the papers' values).
-CATCH_MS = {"PerceptualDecision-v0": 2000, "ContextDecision-v0": 1200, "MultisensoryIntegration-v0": 2500,
+CATCH_MS = {"PerceptualDecision-v0": 2000, "ContextDecision-v0": 2000, "MultisensoryIntegration-v0": 2500,
             "ParametricWorkingMemory-v0": 2500}
 
 

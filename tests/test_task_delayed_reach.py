@@ -30,7 +30,8 @@ def test_declared_metadata():
     assert task.output_names == ("hand_x", "hand_y")
     assert clean_task(outputs="velocity").output_names == ("velocity_x", "velocity_y")
     assert task.period_names == ("hold", "target", "delay", "go", "movement", "target_hold")
-    assert str(task.criterion) == "rmse <= 0.1"
+    assert str(task.criterion) == "reach_error <= 0.1"
+    assert task.suggested_network["readout"] == "all"          # outputs reach below zero (Song et al. 2016)
     np.testing.assert_array_equal(task.target_angles, np.arange(0, 360, 45))
     np.testing.assert_array_equal(task.conditions()["target"], np.arange(8))
 
@@ -144,7 +145,7 @@ def test_evaluate_and_score():
         assert np.all(evaluation["correct"] == 1)
         score = task.score(batch, evaluation)
         assert score["rmse"] == 0.0 and score["endpoint_error"] < 1e-5 and score["percent_correct"] == 100.0
-        assert task.criterion.met([score["rmse"]])
+        assert score["reach_error"] < 1e-5 and task.criterion.met([score["reach_error"]])
         replay = task.evaluate(batch, actions=batch.targets)
         np.testing.assert_allclose(replay["endpoint_error"], 0.0, atol=1e-5)
         assert np.all(replay["correct"] == 1)
@@ -155,6 +156,25 @@ def test_evaluate_and_score():
     assert np.all(still["correct"] == 0)
     short = batch.targets * 0.8                                                # stops short by 0.2
     np.testing.assert_allclose(task.evaluate(batch, outputs=short)["endpoint_error"], 0.2, atol=1e-5)
+
+
+def test_reach_error_needs_every_target_reached():
+    """A small trajectory RMSE does not pass the criterion if one target is missed: the worst target counts."""
+    task = clean_task()
+    batch = task.grid_trials(4, rng=3)
+    outputs = batch.targets.copy()
+    missed = batch.params["target"] == 4                         # 180 degrees: stop 0.3 short of it
+    outputs[missed] *= 0.7
+    score = task.score(batch, task.evaluate(batch, outputs=outputs))
+    assert score["rmse"] < 0.1                                   # the trajectory criterion alone would pass
+    assert score["worst_target_endpoint_error"] == pytest.approx(0.3, abs=1e-4)
+    assert score["endpoint_error"] == pytest.approx(0.3 / 8, abs=1e-4)
+    assert score["reach_error"] == score["worst_target_endpoint_error"]
+    assert not task.criterion.met([score["reach_error"]])
+    outputs[missed] = batch.targets[missed] * 0.95               # 0.05 short: reached
+    score = task.score(batch, task.evaluate(batch, outputs=outputs))
+    assert score["reach_error"] == pytest.approx(max(score["rmse"], 0.05), abs=1e-4)
+    assert task.criterion.met([score["reach_error"]])
 
 
 def test_moving_before_the_go_cue_aborts():

@@ -57,7 +57,11 @@ def test_inputs_exact(rate, modality, visual, auditory):
     x = batch.inputs[0]
     np.testing.assert_allclose(x[s0:s1], np.broadcast_to(BASELINE + want, (s1 - s0, 5)), atol=1e-6)
     np.testing.assert_allclose(x[:s0], BASELINE, atol=1e-7)
-    np.testing.assert_allclose(x[s1:], BASELINE, atol=1e-7)
+    d0, d1 = batch.periods["decision"][0]
+    assert d0 == s1 and d1 == batch.lengths[0]
+    # pycog's multisensory.py: the start cue is on through the stimulus and the decision period
+    np.testing.assert_allclose(x[d0:d1, :4], BASELINE, atol=1e-7)
+    np.testing.assert_allclose(x[d0:d1, 4], BASELINE + 1.0, atol=1e-6)
 
 
 def test_tuning_uses_the_rate_range():

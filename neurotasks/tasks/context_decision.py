@@ -61,9 +61,9 @@ class ContextDecision(DecisionTask):
     directions to choose the answer; forcing `ground_truth` itself is refused.
 
     ## Periods
-    fixation 100 ms; stimulus 800 ms; decision 300 ms. Catch trials (1/73): 1200 ms of
-    fixation (the length of a regular trial), outputs 0.2 throughout, mask 1 everywhere,
-    excluded from performance.
+    fixation 100 ms; stimulus 800 ms; decision 300 ms. Catch trials (1/73): 2000 ms of
+    fixation (pycog's mante.py: `epochs = {'T': 2000}` for a catch trial), outputs 0.2
+    throughout, mask 1 everywhere, excluded from performance.
 
     ## Rewards
     Breaking fixation before the decision period aborts the trial (-0.1); the first choice in
@@ -77,7 +77,7 @@ class ContextDecision(DecisionTask):
 
     ## Arguments
     `dt` (20 ms), `coherences` (5, 15, 50 %, shared by both modalities), `fixation` (100),
-    `stimulus_duration` (800), `decision` (300), `catch_prob` (1/73), `catch_duration` (1200),
+    `stimulus_duration` (800), `decision` (300), `catch_prob` (1/73), `catch_duration` (2000),
     `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2).
 
     Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
@@ -88,7 +88,7 @@ class ContextDecision(DecisionTask):
     Mante, Sussillo, Shenoy & Newsome (2013) Nature 503: 78-84.
 
     ## Version history
-    v0: first version.
+    v0: first version (before the first release, catch trials went from 1200 to pycog's 2000 ms).
     """
 
     id = "ContextDecision-v0"
@@ -105,7 +105,7 @@ class ContextDecision(DecisionTask):
 
     def __init__(self, *, dt: float = 20.0, coherences: Sequence[float] = COHERENCES,
                  fixation: float | Duration = 100.0, stimulus_duration: float | Duration = 800.0,
-                 decision: float | Duration = 300.0, catch_prob: float = 1 / 73, catch_duration: float = 1200.0,
+                 decision: float | Duration = 300.0, catch_prob: float = 1 / 73, catch_duration: float = 2000.0,
                  input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
                  max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,

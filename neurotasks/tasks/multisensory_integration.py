@@ -51,7 +51,7 @@ class MultisensoryIntegration(DecisionTask):
     | `auditory_pos` | stimulus | the same on auditory and both trials |
     | `visual_neg` | stimulus | 0.4 + 0.8 (f_max - f)/(f_max - f_min) on visual and both trials |
     | `auditory_neg` | stimulus | the same on auditory and both trials |
-    | `start_cue` | stimulus | 1 |
+    | `start_cue` | stimulus and decision | 1 (pycog's multisensory.py: `X[e['stimulus'] + e['decision'], START] = 1`) |
 
     f_min and f_max are the smallest and largest of `rates` (9 and 16 Hz by default), so the
     tuned inputs span [0.4, 1.2]. The channels of an absent modality carry nothing (they stay at
@@ -101,7 +101,8 @@ class MultisensoryIntegration(DecisionTask):
     Raposo, Kaufman & Churchland (2014) Nat Neurosci 17: 1784-1792.
 
     ## Version history
-    v0: first version.
+    v0: first version (before the first release, the start cue was extended through the decision
+    period, as in pycog).
     """
 
     id = "MultisensoryIntegration-v0"
@@ -168,5 +169,7 @@ class MultisensoryIntegration(DecisionTask):
         visual = (modality == VISUAL) | (modality == BOTH)
         auditory = (modality == AUDITORY) | (modality == BOTH)
         values = np.stack([pos * visual, pos * auditory, neg * visual, neg * auditory, np.ones_like(pos)], axis=1)
-        tr.per_period({"stimulus": values.astype(np.float32)}, out=tr.inputs)
+        cue = np.zeros_like(values)
+        cue[:, -1] = 1.0                                 # the start cue stays on through the decision period
+        tr.per_period({"stimulus": values.astype(np.float32), "decision": cue.astype(np.float32)}, out=tr.inputs)
         self.write_choice_targets(tr)

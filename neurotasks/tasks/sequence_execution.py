@@ -137,7 +137,8 @@ class SequenceExecution(Task):
     criterion = Criterion("rmse", "<=", 0.05)
     signal_range = (0.0, 1.0)
     output_range = (-1.0, 1.0)
-    suggested_network = {"n_units": 200, "excitatory_fraction": 0.8, "tau": 50.0, "sigma_rec": 0.01}
+    suggested_network = {"n_units": 200, "excitatory_fraction": 0.8, "tau": 50.0, "sigma_rec": 0.01,
+                         "readout": "all"}
 
     def __init__(self, *, dt: float = 10.0, sequences: Sequence[int] = tuple(SEQUENCES),
                  iti: float | Duration = 1000.0, fixation: float | Duration = 1000.0,
