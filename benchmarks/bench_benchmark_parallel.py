@@ -2,9 +2,14 @@
 
     .venv/bin/python benchmarks/bench_benchmark_parallel.py                  # 4 cells, 1 round
     .venv/bin/python benchmarks/bench_benchmark_parallel.py --rounds 3 --max-trials 20000
+    .venv/bin/python benchmarks/bench_benchmark_parallel.py --task ParametricWorkingMemory-v0 --max-trials 6400
 
-The cells are PerceptualDecision-v0 × eirnn × seeds 0-3 with the fast preset and a fixed budget of
-training trials (the criterion may stop a seed earlier; both sides train the very same cells). The
+The cells are ``--task`` (PerceptualDecision-v0) × ``--model`` (eirnn) × seeds 0-3 with the fast preset
+and a fixed budget of training trials (the criterion may stop a seed earlier; both sides train the very
+same cells). Ray's start, its workers' imports and its stop cost about 12 s whatever the cells: with
+cells of ~10 s (PerceptualDecision-v0 stops at its criterion after ~35k trials) that overhead is
+most of the parallel side, with cells of a minute or more, as the decision benchmark's cells are, it is
+not. The
 sequential side calls ``agents.benchmark.cells.run_cell`` four times in this process, torch already
 imported; the parallel side is ``agents.benchmark.runner.run_cells`` as the command runs it, timed from
 before ``ray.init`` to after ``ray.shutdown``: starting Ray, its workers importing torch, the cells,
@@ -28,8 +33,8 @@ from agents.benchmark.runner import machine_cpus, run_cells
 BAR = 0.65
 
 
-def cells_for(seeds: int) -> list[Cell]:
-    return [Cell("PerceptualDecision-v0", "eirnn", seed) for seed in range(seeds)]
+def cells_for(seeds: int, task: str = "PerceptualDecision-v0", model: str = "eirnn") -> list[Cell]:
+    return [Cell(task, model, seed) for seed in range(seeds)]
 
 
 def cell_seconds(out: Path, cells: list[Cell]) -> list[float]:
@@ -61,11 +66,13 @@ def main() -> int:
     parser.add_argument("--cells", type=int, default=4, help="cells (seeds) on each side (default 4)")
     parser.add_argument("--max-trials", type=int, default=40_000, help="training trials per cell (default 40000)")
     parser.add_argument("--rounds", type=int, default=1, help="sequential-then-parallel rounds (default 1)")
+    parser.add_argument("--task", default="PerceptualDecision-v0", help="task of every cell")
+    parser.add_argument("--model", default="eirnn", help="model of every cell")
     args = parser.parse_args()
     import torch  # noqa: F401  (the sequential side does not pay torch's import; Ray's workers do)
 
-    cells, budget = cells_for(args.cells), Budget(max_trials=args.max_trials)
-    print(f"{args.cells} cells (PerceptualDecision-v0 × eirnn × seeds 0-{args.cells - 1}, {args.max_trials:,} "
+    cells, budget = cells_for(args.cells, args.task, args.model), Budget(max_trials=args.max_trials)
+    print(f"{args.cells} cells ({args.task} × {args.model} × seeds 0-{args.cells - 1}, {args.max_trials:,} "
           f"trials each, fast preset) on {machine_cpus()} CPUs")
     ratios = []
     for index in range(args.rounds):
