@@ -5,6 +5,7 @@
     neurotasks train PerceptualDecision-v0 --out runs/rdm        # the same command again resumes
     neurotasks train ContextDecision-v0 --model lowrank --model-arg rank=2 --model-arg dale=true
     neurotasks train PerceptualDecision-v0 --agent recurrent-ppo --hyperparam learning_rate=3e-4
+    neurotasks train PerceptualDecision-v0 --agent ei-reinforce  # the E/I network from reward alone
 
 ``key=value`` pairs are task arguments; values are read as JSON (numbers, lists, true/false,
 strings in quotes) or, failing that, as plain strings. ``--model NAME`` picks the network (eirnn,
@@ -32,6 +33,8 @@ from agents.commands.assignments import parse_assignments
 ACCEPTS_EXTRA = True
 #: the epilog's placeholder for the models' list, written only when the help is shown (it imports torch)
 _MODELS_HELP = "\x00models\x00"
+#: the reward-trained E/I network (agents.rl.reinforce_runs.AGENT; named here so parsing imports no torch)
+REINFORCE_AGENT = "ei-reinforce"
 
 
 def models_help() -> str:
@@ -83,14 +86,16 @@ def add_parser(sub, name: str, help_text: str) -> None:
                        epilog="Task arguments: key=value after the task id (see `neurotasks list`).\n\n"
                               + _MODELS_HELP + "\n\nagents (--agent NAME, --hyperparam KEY=VALUE over the shipped "
                               "RL-Zoo entry of the task): ppo (stable-baselines3 PPO, MlpPolicy), recurrent-ppo "
-                              "(sb3-contrib RecurrentPPO, MlpLstmPolicy).")
+                              "(sb3-contrib RecurrentPPO, MlpLstmPolicy); ei-reinforce (the E/I network trained "
+                              "from reward by REINFORCE with a GRU baseline, Song, Yang & Wang 2017; --hyperparam over "
+                              "agents.rl.reinforce_presets.DEFAULTS, policy={...} for the network's arguments).")
     p.add_argument("task_id", metavar="ID", help="task id, e.g. PerceptualDecision-v0")
     p.add_argument("--model", default=None, metavar="NAME",
                    help="the network: eirnn (default), rnn, lowrank, gru or lstm (listed below)")
     p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE", dest="model_args",
                    help="an argument of the model (repeatable), e.g. --model-arg rank=2; values as JSON")
     p.add_argument("--agent", default=None, metavar="NAME",
-                   help="train an RL agent instead of a network: ppo or recurrent-ppo")
+                   help="train an RL agent instead of a network: ppo, recurrent-ppo or ei-reinforce")
     p.add_argument("--hyperparam", action="append", default=[], metavar="KEY=VALUE", dest="hyperparams",
                    help="an agent's hyperparameter over the shipped RL-Zoo entry (repeatable), e.g. n_envs=8")
     p.add_argument("--out", help="run folder (default runs/<ID>-<YYYYmmdd-HHMMSS>, with the model or agent's "
@@ -133,10 +138,12 @@ def _agent_options(args: argparse.Namespace) -> dict:
                            "hyperparameters (--hyperparam key=value over them)",
                "--tensorboard": "--tensorboard logs networks' training only"}[flag]
         raise _Usage(f"{flag} with --agent {args.agent}: {why}")
+    hyperparams = parse_assignments(args.hyperparams, what="hyperparameters")
+    if args.agent == REINFORCE_AGENT:                               # checked by agents.rl.reinforce_presets
+        return {"agent": args.agent, "hyperparams": hyperparams}
     from agents.rl import zoo
 
     zoo.agent_spec(args.agent)                                      # ValueError naming the known agents
-    hyperparams = parse_assignments(args.hyperparams, what="hyperparameters")
     return {"agent": args.agent, "hyperparams": hyperparams}
 
 
@@ -183,7 +190,11 @@ def run(args: argparse.Namespace) -> int:
     common = {"out": args.out, "seed": args.seed, "max_minutes": args.max_minutes, "max_trials": args.max_trials,
               "device": args.device, "quiet": args.quiet, "figures": not args.no_figures}
     try:
-        if args.agent is not None:
+        if args.agent == REINFORCE_AGENT:
+            from agents.rl.reinforce_runs import train_reinforce
+
+            run_dir = train_reinforce(task, hyperparams=options["hyperparams"], **common)
+        elif args.agent is not None:
             from agents.rl.sb3_runs import train_agent
 
             run_dir = train_agent(task, options.pop("agent"), **options, **common)

@@ -1,0 +1,100 @@
+"""The default hyperparameters of reward-trained E/I networks, each with its source.
+
+Sources: Song, Yang & Wang (2017), eLife 6:e21492 ("the paper"), and its code, pyrl
+(github.com/frsong/pyrl: ``pyrl/configs.py`` the defaults, ``pyrl/sgd.py`` Adam and clipping,
+``pyrl/policygradient.py`` the update, ``examples/models/*.py`` the tasks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+#: name -> (default, source)
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "trials_per_update": (64, "pyrl's n_gradient is the task's number of conditions (10 for its rdm_fixed, 72 for "
+                              "mante); a larger batch of trials per update (the brief allows it) trades trials "
+                              "for fewer, less noisy updates and keeps two cores busy"),
+    "learning_rate": (0.004, "pyrl configs.py 'lr' (Adam)"),
+    "baseline_learning_rate": (0.004, "pyrl configs.py 'baseline_lr' (Adam)"),
+    "max_grad_norm": (1.0, "pyrl sgd.py Adam.get_updates(max_norm=1): the gradient's global norm clipped to 1"),
+    "adam_betas": ([0.9, 0.999], "pyrl sgd.py (beta1, beta2)"),
+    "adam_eps": (1e-8, "pyrl sgd.py epsilon"),
+    "tau": (100.0, "pyrl configs.py 'tau' (ms), the policy network's time constant"),
+    "sigma_rec": (0.1, "pyrl configs.py 'var_rec' = 0.01, σ_rec = sqrt(0.01)"),
+    "tau_reward": (math.inf, "pyrl configs.py 'tau_reward' = inf: rewards are not discounted"),
+    "abort_reward": (-1.0, "pyrl R_ABORTED = -1 (every example task), the reward for breaking fixation"),
+    "correct_reward": (1.0, "pyrl R_CORRECT = +1"),
+    "miss_reward": (-1.0, "pyrl abort_on_last_t = True with R_TERMINAL = None, i.e. R_ABORTED: a trial that ends "
+                          "without a response earns the abort reward (else always fixating earns 0, a local "
+                          "optimum where the policy stops responding)"),
+    "l2_rates": (0.002, "pyrl simple.py 'L2_r' = 0.002, the rate penalty of its ReLU rate network (its GRU has 0): "
+                        "without it the E/I network's activity ran away (rates > 1e18) within 100 updates on "
+                        "PerceptualDecision-v0 at learning rates 0.004 and 0.001"),
+    "input_weight_scale": (10.0, "the E/I network's initial input weights, 0.1 U(0, 1) (pycog), times this: "
+                                  "U(0, 1), of the order of pyrl's (simple.py draws N(0, 1) input weights, gru.py "
+                                  "scales them by 'Win' = 1). With pycog's scale the untrained network's rates at "
+                                  "the decision onset of PerceptualDecision-v0 held no decodable evidence (53 % by a "
+                                  "linear decoder, 52 % at 51.2 % coherence; 80 % and 100 % at 10x), and REINFORCE "
+                                  "has only the reward to grow them"),
+    "baseline_units": (100, "pyrl configs.py 'baseline_N'"),
+    "baseline_initial_value": (None, "pyrl 'baseline_bout' = None, i.e. R_ABORTED: the baseline's readout bias "
+                                     "starts at the abort reward (None here: abort_reward)"),
+    "train_bias": (True, "pyrl trains the policy's output bias (its GRU's 'bout' is trainable unless in 'fix'); "
+                         "with Dale's non-negative readout it sets the actions' prior"),
+    "initial_hold": (0.5, "not in pyrl (None: its uniform initial policy). The probability that the untrained "
+                          "policy holds fixation through a trial's mean number of steps before the response "
+                          "window, set by the fixate action's output bias. From a uniform softmax over 3 actions "
+                          "the chance of holding 25 steps is 3^-25: every trial aborts, every return equals the "
+                          "baseline, and REINFORCE's gradient is exactly 0. The analogue of the fixation training "
+                          "animals get before the task"),
+    "validate_every": (20, "updates between validations (pyrl validates every checkfreq = 50 updates of 10 trials, "
+                           "i.e. every 500 trials; here every 20 x 64 = 1280)"),
+}
+
+#: hyperparameters of the policy network (the rest of its config comes from the task's suggested network)
+NETWORK_KEYS = ("tau", "sigma_rec", "train_bias")
+
+
+def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The defaults with ``overrides``; ValueError naming an unknown or ill-typed hyperparameter."""
+    hp = {k: v for k, (v, _) in DEFAULTS.items()}
+    for key, value in dict(overrides or {}).items():
+        if key == "policy":
+            if not isinstance(value, Mapping):
+                raise ValueError(f"hyperparameter policy must be a dict of E/I network arguments, got {value!r}")
+            hp[key] = dict(value)
+            continue
+        if key not in DEFAULTS:
+            raise ValueError(f"unknown hyperparameter {key!r} for ei-reinforce; known: policy (E/I network "
+                             f"arguments), {', '.join(sorted(DEFAULTS))}")
+        hp[key] = value
+    for key in ("trials_per_update", "baseline_units", "validate_every"):
+        v = hp[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"hyperparameter {key} must be a positive int, got {v!r}")
+    for key in ("learning_rate", "baseline_learning_rate", "max_grad_norm", "adam_eps", "tau", "tau_reward",
+                "input_weight_scale"):
+        v = hp[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or math.isnan(v):
+            raise ValueError(f"hyperparameter {key} must be a number > 0, got {v!r}")
+    for key in ("sigma_rec", "l2_rates"):
+        v = hp[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"hyperparameter {key} must be a finite number >= 0, got {v!r}")
+    for key in ("abort_reward", "correct_reward", "miss_reward"):
+        if isinstance(hp[key], bool) or not isinstance(hp[key], (int, float)) or not math.isfinite(hp[key]):
+            raise ValueError(f"hyperparameter {key} must be a finite number, got {hp[key]!r}")
+    betas = hp["adam_betas"]
+    if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(isinstance(b, (int, float)) and 0 <= b < 1
+                                                                          for b in betas)):
+        raise ValueError(f"hyperparameter adam_betas must be two numbers in [0, 1), got {betas!r}")
+    hp["adam_betas"] = [float(b) for b in betas]
+    if hp["baseline_initial_value"] is None:
+        hp["baseline_initial_value"] = float(hp["abort_reward"])
+    hold = hp["initial_hold"]
+    if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 < hold < 1):
+        raise ValueError(f"hyperparameter initial_hold must be a probability in (0, 1) or None, got {hold!r}")
+    hp.setdefault("policy", {})
+    return hp

@@ -1,0 +1,487 @@
+"""Train an E/I network from reward alone (REINFORCE with a GRU baseline) into a run folder.
+
+    run = train_reinforce("PerceptualDecision-v0")                     # pyrl's hyperparameters, to criterion
+    run = train_reinforce("ContextDecision-v0", out="runs/cd", max_minutes=30, hyperparams={"trials_per_update": 128})
+
+Song, Yang & Wang (2017, eLife 6:e21492) train a policy network (here :class:`agents.models.eirnn.EIRNN`,
+Dale's law, masks, noise, τ; a softmax over its readout, :mod:`agents.rl.reinforce_policy`) with REINFORCE and
+a baseline network (:mod:`agents.rl.reinforce_baseline`) that reads the policy's rates and actions. One update:
+
+1. one trial in each of ``trials_per_update`` sub-environments of a :class:`neurotasks.vector_env.TaskVectorEnv`,
+   stepped together to the end of the last trial, actions sampled (:mod:`agents.rl.reinforce_rollout`);
+2. the policy re-run over the recording with autograd (its fused ``forward``, the rollout's own noise);
+3. the baseline's update on the returns to go, then the policy's with the baseline's (pre-update) values
+   (pyrl's order), each by Adam with its gradient's norm clipped to 1 (:mod:`agents.rl.reinforce_loss`;
+   an update whose gradient is not finite is skipped, as pyrl's Adam zeroes it).
+
+Every ``validate_every`` updates the policy plays the condition grid (``trainer.validation_batch``, the
+supervised trainer's validation batches) with actions drawn from it and recurrent noise on (pyrl validates so),
+scored by ``task.evaluate(batch, actions=...)``; a history row; the best policy kept; the task's criterion.
+
+The run folder is the supervised trainer's (:mod:`agents.runs`). Its config.json's "model" entry is the policy's
+E/I network config, and model.safetensors holds that network's weights, so ``agents.load(run)`` gives back the
+trained :class:`EIRNN` (its ``n_out`` outputs are the action logits) and every analysis of networks applies to it;
+config.json's "reinforce" entry holds the hyperparameters. checkpoint.safetensors (:mod:`agents.checkpoint`)
+holds both networks, both optimizers, the counters, the history and the torch generator's state. Resuming
+(the same call on the same folder) restores all of it. Every update seeds its trials from (seed, updates) and
+every validation its batch from (seed, updates), so a run resumed from a checkpoint continues exactly as the
+uninterrupted run would have (the environments' state needs no saving).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import neurotasks
+from agents import checkpoint as checkpoint_file
+from agents import runs
+from agents.models import registry
+from agents.models.eirnn import EIRNN
+from agents.rl import reinforce_presets
+from agents.rl.reinforce_baseline import GRUBaseline
+from agents.rl.reinforce_loss import baseline_loss, discount_per_step, policy_loss, rate_penalty, returns_to_go
+from agents.rl.reinforce_policy import action_log_probs, policy_actions
+from agents.rl.reinforce_rollout import collect
+from agents.training.presets import DEFAULT_PRESET, PRESETS
+from agents.training.trainer import (
+    _criterion_dict,
+    _normalise,
+    final_verdict,
+    model_config,
+    resolve_device,
+    seed_int,
+    validation_batch,
+    versions,
+)
+from neurotasks.criterion import Criterion
+from neurotasks.task import Task
+from neurotasks.vector_env import TaskVectorEnv
+
+#: the agent's name (``neurotasks train ID --agent ei-reinforce``)
+AGENT = "ei-reinforce"
+CHECKPOINT_VERSION = 1
+CHECKPOINT_KIND = "ei-reinforce-run"
+CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "kind": str, "policy": dict, "baseline": dict, "policy_optimizer": dict, "baseline_optimizer": dict,
+    "updates": int, "trials": int, "skipped_updates": int, "wall_s": (int, float), "env_s": (int, float),
+    "history": list, "best": (dict, type(None)), "reached": (dict, type(None)), "stopped": (str, type(None)),
+    "figures_updates": (int, type(None)), "interval": dict, "generator": torch.Tensor,
+}
+VALIDATION_TRIALS = PRESETS[DEFAULT_PRESET].validation_trials
+RESUME_KEYS = ("task", "agent", "model", "reinforce", "seed", "criterion")
+#: default budget: updates over the whole run
+MAX_UPDATES = 20_000
+
+
+def policy_network(task: Task, hp: Mapping[str, Any], seed: int) -> EIRNN:
+    """The task's suggested E/I network (its size, E fraction, masks) with one readout per action and the
+    hyperparameters' τ, σ_rec and output bias; ``hp["policy"]`` overrides any argument."""
+    from gymnasium import spaces
+
+    from neurotasks.env import make_spaces
+
+    _, action_space = make_spaces(task)
+    if not isinstance(action_space, spaces.Discrete):
+        raise ValueError(f"ei-reinforce acts with a softmax over discrete actions; {task.id}'s action space is "
+                         f"{action_space} (continuous-output tasks are not supported)")
+    overrides = {k: hp[k] for k in reinforce_presets.NETWORK_KEYS}
+    overrides.update(hp.get("policy", {}))
+    overrides["n_out"] = int(action_space.n)
+    config = model_config(task, seed=seed, name="eirnn", **overrides)
+    try:
+        network = registry.build(config)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"the policy network's arguments are refused: {err}") from None
+    if hp["input_weight_scale"] != 1:
+        with torch.no_grad():
+            network.w_in.mul_(float(hp["input_weight_scale"]))
+    if hp["initial_hold"] is not None:
+        hold_fixation(network, task, float(hp["initial_hold"]), seed)
+    return network
+
+
+@torch.no_grad()
+def hold_fixation(network: EIRNN, task: Task, survival: float, seed: int) -> float:
+    """Set the fixate action's output bias so that the untrained policy holds fixation through the task's mean
+    number of steps before its response window with probability ``survival``; returns the per-step probability.
+
+    p = survival^(1/k), k from a probe batch (the first step whose correct action is not fixate, non-catch
+    trials); the bias is the log-odds that make softmax give p against the other actions' mean logit."""
+    if not network.b_out.requires_grad:
+        raise ValueError("initial_hold needs a trained output bias (hyperparameter train_bias=true)")
+    probe = task.trials(256, np.random.default_rng(seed))
+    responding = probe.gt > 0
+    rows = responding.any(axis=1)
+    if "catch" in probe.params:
+        rows &= ~np.asarray(probe.params["catch"], bool)
+    k = float(np.argmax(responding[rows], axis=1).mean()) if rows.any() else 1.0
+    p = survival ** (1.0 / max(k, 1.0))
+    others = network.n_out - 1
+    network.b_out.zero_()
+    network.b_out[0] = math.log(p * others / (1.0 - p))
+    return p
+
+
+def score_policy(network: EIRNN, task: Task, batch, rewards: Mapping[str, float], generator: torch.Generator
+                 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """(``task.score`` of the policy's sampled actions with recurrent noise, plus its mean reward)."""
+    actions, _ = policy_actions(network, batch, noise=True, generator=generator)
+    evaluation = task.evaluate(batch, actions=actions, rewards=rewards)
+    scores = {k: float(v) for k, v in task.score(batch, evaluation).items()}
+    scores["mean_reward"] = float(np.mean(evaluation["reward"]))
+    return scores, evaluation
+
+
+def _clip_and_check(parameters: list[torch.nn.Parameter], max_norm: float) -> float:
+    norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
+    return norm
+
+
+class ReinforceRun:
+    """Owns a run folder, the two networks and their optimizers; :func:`agents.runs.complete` drives it."""
+
+    def __init__(self, task: Task, hp: dict[str, Any], out: Path, seed: int, criterion: Criterion,
+                 device: torch.device, quiet: bool, progress: bool | None) -> None:
+        self.task, self.hp, self.out, self.seed = task, hp, out, int(seed)
+        self.criterion, self.device, self.quiet = criterion, device, quiet
+        is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+        self.show_bar = (not quiet and sys.stderr.isatty() and not is_ci) if progress is None else bool(progress)
+        self.rewards = {"abort": float(hp["abort_reward"]), "correct": float(hp["correct_reward"]),
+                        "miss": float(hp["miss_reward"])}
+        self.network = policy_network(task, hp, seed_int(seed, 8))
+        self.baseline = GRUBaseline(self.network.n_units, self.network.n_out, hp["baseline_units"],
+                                    hp["baseline_initial_value"], seed=seed_int(seed, 9))
+        betas = tuple(hp["adam_betas"])
+        self.policy_opt = torch.optim.Adam([p for p in self.network.parameters() if p.requires_grad],
+                                           lr=hp["learning_rate"], betas=betas, eps=hp["adam_eps"])
+        self.baseline_opt = torch.optim.Adam(self.baseline.parameters(), lr=hp["baseline_learning_rate"],
+                                             betas=betas, eps=hp["adam_eps"])
+        self.discount = discount_per_step(float(task.dt), float(hp["tau_reward"]))
+        # each update reseeds every sub-environment (its trial and the one autoreset draws after it)
+        self.env = TaskVectorEnv(hp["trials_per_update"], task, rewards=self.rewards, trial_chunk=2)
+        self.generator = torch.Generator().manual_seed(seed_int(seed, 3))
+        self.config = _normalise({
+            "task": {"id": task.id, "kwargs": dict(task.kwargs)},
+            "agent": AGENT,
+            "algorithm": "REINFORCE with a GRU baseline (Song, Yang & Wang 2017)",
+            "model": registry.config_of(self.network),
+            "reinforce": hp,
+            "baseline": {"name": "gru", "n_in": self.network.n_units + self.network.n_out,
+                         "n_units": hp["baseline_units"], "initial_value": hp["baseline_initial_value"]},
+            "seed": self.seed,
+            "criterion": _criterion_dict(criterion),
+            "validation": {"every_updates": hp["validate_every"], "trials": VALIDATION_TRIALS,
+                           "actions": "sampled", "noise": True},
+            "rewards": self.rewards,
+            "preset": None,
+        })
+        self.updates = self.trials = self.skipped_updates = 0
+        self.wall_s = self.env_s = 0.0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+        self.reached: dict[str, Any] | None = None
+        self.stopped: str | None = None
+        self.figures_updates: int | None = None
+        self.interval = self._fresh_interval()
+        self._started = 0.0
+
+    @staticmethod
+    def _fresh_interval() -> dict[str, float]:
+        return {"trials": 0, "reward": 0.0, "policy_loss": 0.0, "baseline_loss": 0.0, "grad_norm": 0.0,
+                "updates": 0, "update_s": 0.0, "env_s": 0.0}
+
+    def _env_seeds(self) -> list[int]:
+        """Each sub-environment's seed for the next update, from the run's seed and the updates done: the
+        trials of update k are the same whether or not the run was interrupted before it."""
+        state = np.random.SeedSequence([self.seed, 7, self.updates]).generate_state(self.env.num_envs)
+        return [int(s) for s in state]
+
+    # ---------------------------------------------------------------- persistence
+    def start_or_resume(self) -> bool:
+        config_path = self.out / runs.CONFIG
+        if config_path.is_file():
+            saved = runs.RunDir(self.out).config
+            mine = {k: self.config[k] for k in RESUME_KEYS}
+            theirs = {k: saved.get(k) for k in RESUME_KEYS}
+            if theirs != mine:
+                diff = sorted(k for k in mine if theirs.get(k) != mine[k])
+                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}); "
+                                 "use another --out folder, or the same arguments to resume it")
+            if (self.out / runs.CHECKPOINT).is_file():
+                self._load_checkpoint()
+                return True
+            return False
+        self.out.mkdir(parents=True, exist_ok=True)
+        runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions(),
+                                             "created": _dt.datetime.now().isoformat(timespec="seconds")})
+        return False
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "kind": CHECKPOINT_KIND, "policy": dict(self.network.state_dict()),
+            "baseline": dict(self.baseline.state_dict()), "policy_optimizer": self.policy_opt.state_dict(),
+            "baseline_optimizer": self.baseline_opt.state_dict(), "updates": self.updates, "trials": self.trials,
+            "skipped_updates": self.skipped_updates, "wall_s": self.wall_s, "env_s": self.env_s,
+            "history": self.history, "best": self.best, "reached": self.reached, "stopped": self.stopped,
+            "figures_updates": self.figures_updates, "interval": dict(self.interval),
+            "generator": self.generator.get_state(),
+        }
+
+    def save_checkpoint(self) -> None:
+        checkpoint_file.save(self.out / runs.CHECKPOINT, self.checkpoint_state(), CHECKPOINT_VERSION)
+        runs.write_history_atomic(self.out / runs.HISTORY, self.history)
+
+    def _load_checkpoint(self) -> None:
+        path = self.out / runs.CHECKPOINT
+        ckpt = checkpoint_file.load(path, CHECKPOINT_VERSION, self.device)
+        if ckpt.get("kind") != CHECKPOINT_KIND:
+            raise checkpoint_file.CheckpointError(f"{path} is corrupt (it is a {ckpt.get('kind')!r} checkpoint, "
+                                                  f"not an {AGENT} run's)")
+        checkpoint_file.check_state(ckpt, path, CHECKPOINT_FIELDS, "policy", self.network.state_dict(),
+                                    "policy network")
+        baseline_expected = self.baseline.state_dict()
+        if set(ckpt["baseline"]) != set(baseline_expected) or any(
+                ckpt["baseline"][k].shape != v.shape for k, v in baseline_expected.items()):
+            raise checkpoint_file.CheckpointError(f"{path} is corrupt (its baseline weights do not match "
+                                                  f"the baseline in {runs.CONFIG})")
+        try:
+            self.network.load_state_dict(ckpt["policy"])
+            self.baseline.load_state_dict(ckpt["baseline"])
+            self.policy_opt.load_state_dict(ckpt["policy_optimizer"])
+            self.baseline_opt.load_state_dict(ckpt["baseline_optimizer"])
+            self.generator.set_state(ckpt["generator"].cpu())
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as err:
+            raise checkpoint_file.CheckpointError(f"{path} is corrupt ({type(err).__name__}: {err})") from None
+        for key in ("updates", "trials", "skipped_updates", "history", "best", "reached", "stopped",
+                    "figures_updates"):
+            setattr(self, key, ckpt[key])
+        self.wall_s, self.env_s, self.interval = float(ckpt["wall_s"]), float(ckpt["env_s"]), dict(ckpt["interval"])
+
+    # ---------------------------------------------------------------- one update
+    def update(self) -> None:
+        """One batch of trials and one update of each network."""
+        start = time.perf_counter()
+        roll = collect(self.network, self.env, self.generator, self._env_seeds())
+        log_probs, rates = action_log_probs(self.network, roll.inputs, float(self.task.dt), roll.noise)
+        returns = returns_to_go(roll.rewards, roll.mask, self.discount)
+        values = self.baseline(rates.detach(), roll.actions)
+        loss_b = baseline_loss(values, returns, roll.mask)
+        loss_p = policy_loss(log_probs, roll.actions, returns - values.detach(), roll.mask)
+        if self.hp["l2_rates"] > 0:
+            loss_p = loss_p + self.hp["l2_rates"] * rate_penalty(rates, roll.mask)
+        self.baseline_opt.zero_grad(set_to_none=True)
+        self.policy_opt.zero_grad(set_to_none=True)
+        loss_b.backward()
+        loss_p.backward()
+        norm_b = _clip_and_check(list(self.baseline.parameters()), self.hp["max_grad_norm"])
+        norm_p = _clip_and_check([p for p in self.network.parameters() if p.requires_grad],
+                                 self.hp["max_grad_norm"])
+        if math.isfinite(norm_b) and math.isfinite(norm_p):
+            self.baseline_opt.step()
+            self.policy_opt.step()
+        else:
+            self.skipped_updates += 1
+        self.updates += 1
+        b = self.env.num_envs
+        self.trials += b
+        self.env_s += roll.env_seconds
+        iv = self.interval
+        iv["trials"] += b
+        iv["reward"] += float(roll.rewards.sum())
+        iv["policy_loss"] += float(loss_p.detach())
+        iv["baseline_loss"] += float(loss_b.detach())
+        iv["grad_norm"] += norm_p
+        iv["updates"] += 1
+        iv["update_s"] += time.perf_counter() - start
+        iv["env_s"] += roll.env_seconds
+
+    # ---------------------------------------------------------------- validation
+    def validate(self) -> dict[str, Any]:
+        generator = torch.Generator().manual_seed(seed_int(self.seed, 4, self.updates))
+        trials = validation_batch(self.task, np.random.default_rng(seed_int(self.seed, 2, self.updates)),
+                                  VALIDATION_TRIALS)
+        scores, _ = score_policy(self.network, self.task, trials, self.rewards, generator)
+        wall = self.wall_s + (time.perf_counter() - self._started)
+        iv, n = self.interval, max(self.interval["updates"], 1)
+        row = {"updates": self.updates, "trials": self.trials, "wall_s": round(wall, 3), **scores,
+               "train_reward": iv["reward"] / iv["trials"] if iv["trials"] else float("nan"),
+               "policy_loss": iv["policy_loss"] / n, "baseline_loss": iv["baseline_loss"] / n,
+               "grad_norm": iv["grad_norm"] / n,
+               "env_share": iv["env_s"] / iv["update_s"] if iv["update_s"] else float("nan"),
+               "lr": float(self.policy_opt.param_groups[0]["lr"])}
+        self.interval = self._fresh_interval()
+        self.history.append(row)
+        value = scores.get(self.criterion.metric, float("nan"))
+        if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
+            self.best = {"value": value, "updates": self.updates, "trials": self.trials, "wall_s": wall,
+                         "state": {k: v.detach().clone() for k, v in self.network.state_dict().items()}}
+            runs.save_weights(self.out / runs.WEIGHTS, self.best["state"])
+        if self.reached is None and self.criterion.met([r.get(self.criterion.metric, float("nan"))
+                                                        for r in self.history]):
+            self.reached = {"updates": self.updates, "trials": self.trials, "wall_s": wall}
+        return row
+
+    def _better(self, a: float, b: float) -> bool:
+        return a > b if self.criterion.higher_is_better else a < b
+
+    def _report(self, row: dict[str, Any], bar) -> None:
+        metric = self.criterion.metric
+        line = (f"[{row['wall_s']:7.1f} s] {row['trials']:>8d} trials {row['updates']:>6d} updates  "
+                f"{metric} {row.get(metric, float('nan')):.4g}  reward/trial {row['mean_reward']:.3f}  "
+                f"train reward {row['train_reward']:.3f}")
+        if "percent_correct" in row and metric != "percent_correct":
+            line += f"  percent_correct {row['percent_correct']:.4g}"
+        if bar is not None:
+            bar.set_postfix_str(f"{metric}={row.get(metric, float('nan')):.3g}", refresh=True)
+        if not self.quiet:
+            (bar.write if bar is not None else print)(line)
+            sys.stdout.flush()
+
+    # ---------------------------------------------------------------- the loop
+    def run(self, max_trials: int | None, max_updates: int, max_minutes: float | None) -> str:
+        """Train until the criterion or a budget; returns why it stopped."""
+        from tqdm.auto import tqdm
+
+        self._started = time.perf_counter()
+        deadline = self._started + 60.0 * max_minutes if max_minutes is not None else math.inf
+        every = self.hp["validate_every"]
+        bar = tqdm(total=max_updates, initial=min(self.updates, max_updates), unit="update",
+                   disable=not self.show_bar, dynamic_ncols=True, smoothing=0.1)
+        reason = None
+        try:
+            if not self.history:                                   # the untrained policy's row
+                self._report(self.validate(), bar)
+            while reason is None:
+                self.update()
+                bar.update(1)
+                validated = self.updates % every == 0
+                if validated:
+                    self._report(self.validate(), bar)
+                    if self.reached is not None:
+                        reason = self.stopped = runs.CRITERION
+                if reason is None:
+                    if max_trials is not None and self.trials >= max_trials:
+                        reason = "max_trials"
+                    elif self.updates >= max_updates:
+                        reason = "max_updates"
+                    elif time.perf_counter() >= deadline:
+                        reason = "max_minutes"
+                if validated or reason is not None:
+                    now = time.perf_counter()
+                    self.wall_s += now - self._started
+                    self._started = now
+                    self.save_checkpoint()
+        finally:
+            bar.close()
+        return reason
+
+    # ---------------------------------------------------------------- the end
+    def finish(self, reason: str) -> dict[str, Any]:
+        """Save the final policy (the one that met the criterion, else the best) and metrics.json."""
+        if self.reached is not None:
+            final_state, which = self.network.state_dict(), "met criterion"
+        elif self.best is not None:
+            final_state, which = self.best["state"], "best"
+        else:
+            final_state, which = self.network.state_dict(), "last"
+        final_state = {k: v.detach().clone() for k, v in final_state.items()}
+        runs.save_weights(self.out / runs.WEIGHTS, final_state)
+        current = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
+        self.network.load_state_dict(final_state)
+        try:
+            fresh = validation_batch(self.task, np.random.default_rng(seed_int(self.seed, 5)), VALIDATION_TRIALS)
+            final_scores, _ = score_policy(self.network, self.task, fresh, self.rewards,
+                                           torch.Generator().manual_seed(seed_int(self.seed, 6)))
+        finally:
+            self.network.load_state_dict(current)
+        metrics = {
+            "task": self.task.id, "model": "eirnn", "agent": AGENT, "algorithm": self.config["algorithm"],
+            "preset": None, "criterion": str(self.criterion), "criterion_met": self.reached is not None,
+            **final_verdict(self.criterion, final_scores, self.reached is not None),
+            "stopped": reason,
+            "trials_to_criterion": self.reached["trials"] if self.reached else None,
+            "updates_to_criterion": self.reached["updates"] if self.reached else None,
+            "wall_s_to_criterion": round(self.reached["wall_s"], 3) if self.reached else None,
+            "updates": self.updates, "trials": self.trials, "wall_s": round(self.wall_s, 3),
+            "env_share": round(self.env_s / self.wall_s, 4) if self.wall_s else None,
+            "final": final_scores, "final_model": which,
+            "best": {k: v for k, v in self.best.items() if k != "state"} if self.best else None,
+            "pruned_weights": None, "skipped_updates": self.skipped_updates,
+        }
+        runs.write_json_atomic(self.out / runs.METRICS, metrics)
+        return metrics
+
+
+def is_reinforce_run(config: Mapping[str, Any]) -> bool:
+    """Whether a run folder's config.json is an ei-reinforce run's."""
+    return config.get("agent") == AGENT and isinstance(config.get("reinforce"), Mapping)
+
+
+def train_reinforce(task: str | Task, *, out: str | os.PathLike | None = None, seed: int = 0,
+                    max_trials: int | None = None, max_updates: int | None = None, max_minutes: float | None = None,
+                    hyperparams: Mapping[str, Any] | None = None, quiet: bool = False, figures: bool = True,
+                    task_kwargs: Mapping[str, Any] | None = None, criterion: Criterion | None = None,
+                    progress: bool | None = None, device: str = "cpu") -> runs.RunDir:
+    """Train an E/I network on ``task`` from reward alone and return its run folder.
+
+    Args:
+        task: a task id (made with ``task_kwargs``) or a Task with discrete actions.
+        out: the run folder (default ``runs/<ID>-ei-reinforce-<YYYYmmdd-HHMMSS>``); an existing one is resumed.
+        seed: seeds the networks' weights, the trials, the noise and the actions.
+        max_trials, max_updates: budgets over the whole run (default ``max_updates`` 20,000); max_minutes: per
+            call. Checked after every update.
+        hyperparams: overrides of :data:`agents.rl.reinforce_presets.DEFAULTS` (``{"trials_per_update": 128}``;
+            ``{"policy": {"n_units": 200}}`` for the E/I network's arguments).
+        criterion: replace ``task.criterion``; quiet: no line per validation; progress: force the bar on/off;
+        figures: draw the figures. device: only ``"cpu"`` (the step-by-step rollout is CPU-bound).
+    """
+    if isinstance(task, str):
+        task = neurotasks.make_task(task, **dict(task_kwargs or {}))
+    elif task_kwargs:
+        raise ValueError("task_kwargs only applies when task is given by id")
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    for name, value in (("max_trials", max_trials), ("max_updates", max_updates)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError(f"max_minutes must be > 0, got {max_minutes!r}")
+    dev = resolve_device(device)
+    if dev.type != "cpu":
+        raise ValueError(f"device must be 'cpu' for {AGENT} (its rollout steps a CPU environment), got {device!r}")
+    hp = reinforce_presets.resolve(hyperparams)
+    if out is None:
+        out = Path("runs") / f"{task.id}-{AGENT}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out)
+    budget = max_updates if max_updates is not None else MAX_UPDATES
+
+    lock = run = None
+    try:
+        run = ReinforceRun(task, hp, out, seed, criterion or task.criterion, dev, quiet, progress)
+        lock = runs.open_for_writing(out)
+        resumed = run.start_or_resume()
+        runs.complete(out, run, lambda: run.run(max_trials, budget, max_minutes),
+                      f"resuming {out} from update {run.updates} ({run.trials} trials)", resumed=resumed,
+                      write_figures=_write_figures, figures=figures, quiet=quiet)
+    finally:
+        if run is not None:
+            run.env.close()
+        if lock is not None:
+            lock.release()
+    return runs.RunDir(out)
+
+
+def _write_figures(out: Path) -> None:
+    from agents.rl.reinforce_figures import write_reinforce_figures
+
+    write_reinforce_figures(out)
