@@ -316,3 +316,17 @@ def complete(out: Path, run: Any, train: Callable[[], str], resume_message: str,
         run.figures_updates = run.updates
         run.save_checkpoint()
 
+
+
+def task_of(task: Any, task_kwargs: Mapping[str, Any] | None = None):
+    """The Task a training entry point was given: a task id (made with ``task_kwargs``) or a ready Task."""
+    import neurotasks
+    from neurotasks.task import Task
+
+    if isinstance(task, str):
+        return neurotasks.make_task(task, **dict(task_kwargs or {}))
+    if task_kwargs:
+        raise ValueError("task_kwargs only applies when task is given by id")
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    return task

@@ -34,19 +34,18 @@ class TimedVecEnv(TaskVecEnv):
 
     env_seconds = 0.0
 
-    def step_wait(self):
+    def _timed(self, call):
         start = time.perf_counter()
         try:
-            return super().step_wait()
+            return call()
         finally:
             self.env_seconds += time.perf_counter() - start
 
+    def step_wait(self):
+        return self._timed(super().step_wait)
+
     def reset(self):
-        start = time.perf_counter()
-        try:
-            return super().reset()
-        finally:
-            self.env_seconds += time.perf_counter() - start
+        return self._timed(super().reset)
 
 
 def env_share(task_id: str, agent: str, iterations: int) -> dict[str, float]:

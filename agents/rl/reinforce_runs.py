@@ -42,7 +42,6 @@ from typing import Any
 import numpy as np
 import torch
 
-import neurotasks
 from agents import checkpoint as checkpoint_file
 from agents import runs
 from agents.models import registry
@@ -445,12 +444,7 @@ def train_reinforce(task: str | Task, *, out: str | os.PathLike | None = None, s
         criterion: replace ``task.criterion``; quiet: no line per validation; progress: force the bar on/off;
         figures: draw the figures. device: only ``"cpu"`` (the step-by-step rollout is CPU-bound).
     """
-    if isinstance(task, str):
-        task = neurotasks.make_task(task, **dict(task_kwargs or {}))
-    elif task_kwargs:
-        raise ValueError("task_kwargs only applies when task is given by id")
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    task = runs.task_of(task, task_kwargs)
     for name, value in (("max_trials", max_trials), ("max_updates", max_updates)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive int, got {value!r}")

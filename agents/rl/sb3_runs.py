@@ -51,7 +51,6 @@ from typing import Any
 import numpy as np
 import torch
 
-import neurotasks
 from agents import checkpoint as checkpoint_file
 from agents import runs
 from agents.atomic import json_safe
@@ -468,12 +467,7 @@ def train_agent(task: str | Task, agent: str = "ppo", *, out: str | os.PathLike 
         device: ``"cpu"`` (default; these policies are small) or ``"cuda"``.
     """
     spec = zoo.agent_spec(agent)
-    if isinstance(task, str):
-        task = neurotasks.make_task(task, **dict(task_kwargs or {}))
-    elif task_kwargs:
-        raise ValueError("task_kwargs only applies when task is given by id")
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    task = runs.task_of(task, task_kwargs)
     for name, value in (("max_trials", max_trials), ("max_timesteps", max_timesteps),
                         ("validate_every", validate_every)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):

@@ -817,12 +817,7 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive int, got {threads!r}")
-    if isinstance(task, str):
-        task = neurotasks.make_task(task, **dict(task_kwargs or {}))
-    elif task_kwargs:
-        raise ValueError("task_kwargs only applies when task is given by id")
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    task = runs.task_of(task, task_kwargs)
     if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1):
         raise ValueError(f"max_trials must be a positive int, got {max_trials!r}")
     if max_minutes is not None and not max_minutes > 0:
