@@ -318,6 +318,38 @@ def complete(out: Path, run: Any, train: Callable[[], str], resume_message: str,
 
 
 
+def start_or_resume(out: Path, config: Mapping[str, Any], keys: Sequence[str], load_checkpoint: Callable[[], Any],
+                    *, device: Any, versions: Mapping[str, Any],
+                    comparable: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> bool:
+    """Write config.json of a new run into ``out``, or resume the run already there; True if resumed.
+
+    A folder holding a config.json is the same run only if its ``keys`` entries equal ``config``'s (after
+    ``comparable``, which drops what may change between calls, e.g. a budget): else a ValueError naming them.
+    The same run is resumed by ``load_checkpoint()`` if its checkpoint exists (else it starts afresh). Shared by
+    the RL runs (:mod:`agents.rl.sb3_runs`, :mod:`agents.rl.reinforce_runs`)."""
+    import datetime as _dt
+
+    config_path = out / CONFIG
+    if config_path.is_file():
+        saved = RunDir(out).config
+        mine = {k: config[k] for k in keys}
+        theirs = {k: saved.get(k) for k in keys}
+        if comparable is not None:
+            mine, theirs = comparable(mine), comparable(theirs)
+        if theirs != mine:
+            diff = sorted(k for k in mine if theirs.get(k) != mine[k])
+            raise ValueError(f"{out} holds a different run (differs in {', '.join(diff)}); "
+                             "use another --out folder, or the same arguments to resume it")
+        if (out / CHECKPOINT).is_file():
+            load_checkpoint()
+            return True
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(config_path, {**config, "device": str(device), "versions": dict(versions),
+                                    "created": _dt.datetime.now().isoformat(timespec="seconds")})
+    return False
+
+
 def task_of(task: Any, task_kwargs: Mapping[str, Any] | None = None):
     """The Task a training entry point was given: a task id (made with ``task_kwargs``) or a ready Task."""
     import neurotasks

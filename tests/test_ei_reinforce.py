@@ -186,7 +186,7 @@ def test_the_baseline_never_sees_the_action_whose_return_it_predicts():
 
 def test_the_baseline_starts_at_the_abort_reward():
     baseline = GRUBaseline(5, 3, n_units=4, initial_value=-1.0, seed=0)
-    assert float(baseline.readout.bias) == -1.0
+    assert float(baseline.readout.bias.detach()) == -1.0
 
 
 def test_returns_to_go_refuse_a_bad_discount():
@@ -353,7 +353,7 @@ def test_initial_hold_sets_the_untrained_policys_fixation():
     ``initial_hold`` (0.5)."""
     task = neurotasks.make_task("PerceptualDecision-v0")
     network = policy_network(task, reinforce_presets.resolve({**TINY, "initial_hold": 0.5}), 0)
-    p_fixate = float(torch.softmax(network.b_out, 0)[0])
+    p_fixate = float(torch.softmax(network.b_out.detach(), 0)[0])
     probe = task.trials(256, np.random.default_rng(0))
     real = ~probe.params["catch"].astype(bool)
     k = probe.periods["decision"][real, 0].mean()

@@ -207,23 +207,9 @@ class ReinforceRun:
 
     # ---------------------------------------------------------------- persistence
     def start_or_resume(self) -> bool:
-        config_path = self.out / runs.CONFIG
-        if config_path.is_file():
-            saved = runs.RunDir(self.out).config
-            mine = {k: self.config[k] for k in RESUME_KEYS}
-            theirs = {k: saved.get(k) for k in RESUME_KEYS}
-            if theirs != mine:
-                diff = sorted(k for k in mine if theirs.get(k) != mine[k])
-                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}); "
-                                 "use another --out folder, or the same arguments to resume it")
-            if (self.out / runs.CHECKPOINT).is_file():
-                self._load_checkpoint()
-                return True
-            return False
-        self.out.mkdir(parents=True, exist_ok=True)
-        runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions(),
-                                             "created": _dt.datetime.now().isoformat(timespec="seconds")})
-        return False
+        """Write config.json for a new run, or load the checkpoint of an earlier one. True if resumed."""
+        return runs.start_or_resume(self.out, self.config, RESUME_KEYS, self._load_checkpoint, device=self.device,
+                                    versions=versions())
 
     def checkpoint_state(self) -> dict[str, Any]:
         return {

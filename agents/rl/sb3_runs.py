@@ -207,26 +207,8 @@ class AgentRun:
     # ---------------------------------------------------------------- persistence
     def start_or_resume(self) -> bool:
         """Write config.json for a new run, or load the checkpoint of an earlier one. True if resumed."""
-        config_path = self.out / runs.CONFIG
-        if config_path.is_file():
-            saved = runs.RunDir(self.out).config
-            mine = {k: self.config[k] for k in RESUME_KEYS}
-            theirs = {k: saved.get(k) for k in RESUME_KEYS}
-            for conf in (mine, theirs):
-                if isinstance(conf.get("hyperparameters"), dict):
-                    conf["hyperparameters"] = {k: v for k, v in conf["hyperparameters"].items() if k != "n_timesteps"}
-            if theirs != mine:
-                diff = sorted(k for k in mine if theirs.get(k) != mine[k])
-                raise ValueError(f"{self.out} holds a different run (differs in {', '.join(diff)}); "
-                                 "use another --out folder, or the same arguments to resume it")
-            if (self.out / runs.CHECKPOINT).is_file():
-                self._load_checkpoint()
-                return True
-            return False
-        self.out.mkdir(parents=True, exist_ok=True)
-        runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions_now(),
-                                             "created": _dt.datetime.now().isoformat(timespec="seconds")})
-        return False
+        return runs.start_or_resume(self.out, self.config, RESUME_KEYS, self._load_checkpoint, device=self.device,
+                                    versions=versions_now(), comparable=_without_budget)
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything a resumed run restores: tensors, numbers, lists, dicts and strings only."""
@@ -415,6 +397,14 @@ class AgentRun:
         }
         runs.write_json_atomic(self.out / runs.METRICS, metrics)
         return metrics
+
+
+def _without_budget(config: dict[str, Any]) -> dict[str, Any]:
+    """The resume keys of a config without the timestep budget, which a resumed call may change."""
+    if isinstance(config.get("hyperparameters"), dict):
+        config = {**config, "hyperparameters": {k: v for k, v in config["hyperparameters"].items()
+                                                if k != "n_timesteps"}}
+    return config
 
 
 def versions_now() -> dict[str, str]:
