@@ -102,7 +102,8 @@ def add_parser(sub, name: str, help_text: str) -> None:
                                  "name after the ID unless it is eirnn); an existing run is resumed")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, trials and noise (default 0)")
     p.add_argument("--preset", default=None,
-                   help="training recipe of a network: fast (default) or pycog (the paper's SGD)")
+                   help="training recipe of a network: fast (default), pycog (the paper's SGD) or continuous "
+                        "(pycog's no-reset protocol: one trial per update, starting where the last ended)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes")
     p.add_argument("--max-trials", type=int, default=None, help="stop after this many training trials in total")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")

@@ -7,6 +7,15 @@ rate 0.01, 20 trials per update, gradient norm clipped at 1, vanishing-gradient 
 ``fast`` (the default): the same objective and constraints, trained with Adam on larger batches
 and validated often, which reaches the same criteria in a fraction of the wall time on a CPU.
 
+``continuous``: the paper's protocol for its sequence task (pycog ``examples/models/lee.py``,
+``mode = 'continuous'``): the network is never reset. Each update trains on one trial
+(pycog ``trainer.py``: "In continuous mode, so we're setting n_gradient to 1") that starts from the
+state where the previous update's trial ended, so the initial state is not trained (pycog: "In
+continuous mode it doesn't make sense to train x0, which is forgotten"), and validation starts from
+that carried state too. The tasks it suits have an unconstrained inter-trial interval (SequenceExecution's
+``iti``), in which the network returns to a state from which it can start the next trial. Otherwise the
+pycog preset: SGD, learning rate 0.01, clipping at 1, Ω with λ_Ω = 2.
+
 Both are written for the E/I network (``eirnn``), whose numbers they keep. What a preset changes for another
 model of the zoo is written here, in the open, and ``preset(name, model, n_units)`` applies it:
 
@@ -53,6 +62,8 @@ class TrainerSettings:
     max_bad_updates: int = 10               #: consecutive non-finite gradients before giving up
     prune_w_min: float = 1e-4               #: prune weights below this after training
     adam_betas: tuple[float, float] = (0.9, 0.999)
+    #: start each update's trial from the state where the previous one ended (the ``continuous`` preset)
+    carry_state: bool = False
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adam"):
@@ -67,6 +78,11 @@ class TrainerSettings:
         for name in ("grad_clip", "lambda_omega", "l1_weights", "l2_weights", "l2_rates", "prune_w_min"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not isinstance(self.carry_state, bool):
+            raise ValueError(f"carry_state must be true or false, got {self.carry_state!r}")
+        if self.carry_state and self.batch_size != 1:
+            raise ValueError(f"carry_state (the continuous protocol) trains one trial per update: batch_size must be "
+                             f"1, got {self.batch_size}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -89,6 +105,8 @@ PRESETS: dict[str, TrainerSettings] = {
                              validation_every=10_000, validation_trials=500),
     "fast": TrainerSettings(optimizer="adam", learning_rate=0.01, batch_size=64, grad_clip=1.0, lambda_omega=2.0,
                             validation_every=1_280, validation_trials=300),
+    "continuous": TrainerSettings(optimizer="sgd", learning_rate=0.01, batch_size=1, grad_clip=1.0,
+                                  lambda_omega=2.0, validation_every=1_000, validation_trials=300, carry_state=True),
 }
 
 DEFAULT_PRESET = "fast"
@@ -108,6 +126,10 @@ MODEL_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "lowrank": {**_NO_PRUNING},
         "gru": {**_NO_OMEGA, **_NO_PRUNING},
         "lstm": {**_NO_OMEGA, **_NO_PRUNING},
+    },
+    "continuous": {
+        "rnn": {**_NO_PRUNING},
+        "lowrank": {**_NO_PRUNING},
     },
 }
 

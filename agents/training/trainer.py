@@ -191,6 +191,8 @@ class UpdateStep:
         self._views: dict[int, torch.Tensor] = {}
         #: run the update outside autograd when the objective allows it (False: always autograd, for comparison)
         self.by_hand = True
+        #: the state (B, N) where the last update's trials ended (kept with ``settings.carry_state`` only)
+        self.final_state: torch.Tensor | None = None
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, dt: float,
                  valid: torch.Tensor | None = None, noise_workspace: torch.Tensor | None = None) -> dict[str, float]:
@@ -198,6 +200,8 @@ class UpdateStep:
         omega = OmegaTerm(s.lambda_omega) if s.lambda_omega > 0 and self.takes_omega else None
         flat = None
         if self.path == "autograd" or not self.by_hand or s.l1_weights or s.l2_weights or s.l2_rates:
+            if s.carry_state:
+                raise ValueError(CARRY_NEEDS_BPTT)
             loss_value = self._gradients_by_autograd(inputs, targets, mask, dt, valid, noise_workspace, omega)
         elif self.path == "eirnn":
             loss_value, flat = self._gradients_by_hand(inputs, targets, mask, dt, noise_workspace, omega)
@@ -260,6 +264,8 @@ class UpdateStep:
         outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
                                              noise_workspace=noise_workspace, buffers=self.buffers,
                                              check_finite=False)
+        if self.settings.carry_state:                                   # before BPTT reuses the state buffer
+            self.final_state = trace.states[-1].clone()
         loss, grad_outputs = self._loss_gradient(outputs, targets, mask, inputs)
         needs = (False, model.w_in.requires_grad, model.b_rec.requires_grad, model.w_rec.requires_grad,
                  model.x0.requires_grad, model.w_out.requires_grad, model.b_out.requires_grad)
@@ -308,6 +314,8 @@ class UpdateStep:
         outputs, _, trace = model.run_traced(inputs, dt, noise=True, generator=self.generator,
                                              noise_workspace=noise_workspace, buffers=self.buffers,
                                              check_finite=False)
+        if self.settings.carry_state:                                   # before BPTT reuses the state buffer
+            self.final_state = trace.states[-1].clone()
         loss, grad_outputs = self._loss_gradient(outputs, targets, mask, inputs)
         grads = model.backward_traced(trace, grad_outputs, None, omega)
         if not self.params:
@@ -676,6 +684,9 @@ class Trainer:
                                   torch.from_numpy(batch.mask).to(self.device), float(batch.dt),
                                   torch.from_numpy(batch.valid).to(self.device) if s.l2_rates else None,
                                   workspace)
+                if s.carry_state:                       # the next trial starts where this one ended
+                    with torch.no_grad():
+                        self.model.x0.copy_(self.step.final_state[0])
                 self.updates += 1
                 self.trials += s.batch_size
                 if stats["ok"]:
@@ -800,7 +811,8 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
             ``"gru"``, ``"lstm"`` (:mod:`agents.models.registry`).
         model_args: the model's own arguments (``{"rank": 2}``), over what the task suggests
             (:func:`model_config`); ``n_in``, ``n_out`` and ``seed`` come from the task and the run.
-        preset: "fast" (default) or "pycog", with the model's own settings where the preset has them (no Ω for
+        preset: "fast" (default), "pycog" or "continuous" (pycog's no-reset protocol: one trial per update from
+            where the last ended, x0 not trained), with the model's own settings where the preset has them (no Ω for
             gru/lstm, Adam's learning rate 0.001 above 100 units for rnn/gru/lstm:
             :mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
         out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``, ``runs/<ID>-<model>-<...>`` for a model other
@@ -837,6 +849,8 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     if preset == "pycog" and suggested_batch and "batch_size" not in overrides:
         overrides["batch_size"] = int(suggested_batch)
     trainer_settings = base.updated(**overrides)
+    if trainer_settings.carry_state:
+        cfg["train_x0"] = carried_initial_state(model, args)
     check_settings_apply(trainer_settings, model)
     if out is None:
         which = "" if model == registry.DEFAULT_MODEL else f"-{model}"
@@ -862,16 +876,35 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     return runs.RunDir(out)
 
 
+CARRY_NEEDS_BPTT = ("carry_state (the continuous protocol) runs on the rate networks' own BPTT, which keeps the "
+                    "final state: it takes no weight or rate penalties (l1_weights, l2_weights, l2_rates = 0)")
+
+
 def check_settings_apply(settings: TrainerSettings, model: str) -> None:
     """ValueError naming the setting if ``settings`` ask ``model`` for what it does not have: Ω (lambda_omega > 0)
-    of a model without the leaky rate recurrence, pruning (prune_w_min > 0) of a model without ``prune``."""
+    of a model without the leaky rate recurrence, pruning (prune_w_min > 0) of a model without ``prune``, the
+    continuous protocol (carry_state) with penalties."""
     cls = registry.model_class(model)
+    if settings.carry_state and (settings.l1_weights or settings.l2_weights or settings.l2_rates):
+        raise ValueError(CARRY_NEEDS_BPTT)
     if settings.lambda_omega > 0 and not takes_omega(cls):
         raise ValueError(f"lambda_omega={settings.lambda_omega:g}: the vanishing-gradient regulariser Ω is defined for "
                          f"the leaky rate networks (eirnn, rnn, lowrank), not for {model!r}; set it to 0")
     if settings.prune_w_min > 0 and not hasattr(cls, "prune"):
         raise ValueError(f"prune_w_min={settings.prune_w_min:g}: model {model!r} has no pruning (only eirnn has); "
                          "set it to 0")
+
+
+def carried_initial_state(model: str, model_args: Mapping[str, Any]) -> bool:
+    """``train_x0`` for the continuous protocol (False: the initial state is the last trial's end, not a
+    parameter); ValueError if ``model`` has no initial state to carry or ``model_args`` ask to train it."""
+    if "train_x0" not in registry.arguments(model):
+        raise ValueError(f"carry_state (the continuous preset) carries the network's state x from one update to the "
+                         f"next; model {model!r} has none: use eirnn, rnn or lowrank")
+    if model_args.get("train_x0"):
+        raise ValueError("train_x0=true contradicts carry_state (the continuous preset): the initial state is "
+                         "where the last trial ended, not a trained parameter (pycog sets train_x0 False)")
+    return False
 
 
 def _write_run_figures(out: Path) -> None:
