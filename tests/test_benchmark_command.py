@@ -286,13 +286,13 @@ def test_the_saved_command_makes_the_same_benchmark():
 
 def test_zoo_resolves_every_model_of_the_issue():
     assert zoo.available("supervised") == ["eirnn", "rnn", "gru", "lstm", "lowrank"]
-    assert zoo.available("rl") == ["ppo", "recurrent-ppo"]
+    assert zoo.available("rl") == ["ppo", "recurrent-ppo", "ei-reinforce"]
     assert zoo.resolve("recurrent-ppo").evaluate is zoo.evaluate_actions
     assert zoo.resolve("gru").evaluate is zoo.evaluate_outputs
     with pytest.raises(ValueError) as error:
         zoo.resolve("mlp")
     assert str(error.value) == ("unknown model 'mlp'; available models: eirnn, rnn, gru, lstm, lowrank, ppo, "
-                                "recurrent-ppo")
+                                "recurrent-ppo, ei-reinforce")
     decision = command.resolve_settings(_args(preset="decision"))
     assert decision.models == ("eirnn", "rnn", "gru", "lowrank", "recurrent-ppo") and decision.seeds == (0, 1, 2)
     assert decision.tasks == presets.DECISION_TASKS and decision.budget.max_minutes == 10

@@ -303,6 +303,27 @@ def test_a_folder_of_another_run_is_refused(tmp_path):
         tiny_run(tmp_path / "run", updates=2, seed=1)
 
 
+def test_a_benchmark_cell_trains_and_scores_ei_reinforce(tmp_path):
+    """``neurotasks benchmark --models ei-reinforce``'s cell: its run folder and its psychometric fit, from
+    actions drawn from the policy (the zoo's evaluate)."""
+    from agents.benchmark import zoo
+    from agents.benchmark.cells import PSYCHOMETRIC, Budget, Cell, run_cell
+
+    entrant = zoo.resolve("ei-reinforce")
+    assert entrant.kind == "rl" and entrant.evaluate is zoo.evaluate_policy
+    cell = Cell("PerceptualDecision-v0", "ei-reinforce", 0)
+    outcome = run_cell(cell, Budget(max_trials=64, fit_trials=110), tmp_path)
+    assert outcome["status"] == "finished", outcome["error"]
+    folder = cell.folder(tmp_path)
+    assert json.loads((folder / runs.CONFIG).read_text())["agent"] == "ei-reinforce"
+    assert runs.RunDir(folder).metrics["trials"] == 64
+    assert (folder / PSYCHOMETRIC).is_file()
+    batch = neurotasks.make_task("PerceptualDecision-v0").grid_trials(1, 0)
+    task = neurotasks.make_task("PerceptualDecision-v0")
+    first, again = (zoo.evaluate_policy(folder, task, batch, 3) for _ in range(2))
+    np.testing.assert_array_equal(first["choice"], again["choice"])      # seeded
+
+
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"learning_rat": 0.1}, "unknown hyperparameter 'learning_rat'"),

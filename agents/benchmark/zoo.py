@@ -11,7 +11,9 @@ The supervised models (``eirnn``, ``rnn``, ``gru``, ``lstm``, ``lowrank``) train
 ``agents.train(task, model=NAME)`` with the model's defaults for the task; ``ppo`` and
 ``recurrent-ppo`` through ``agents.rl.sb3_runs.train_agent`` (the same budgets: ``max_trials``
 counts episodes, one trial each; the supervised ``preset`` does not apply), scored by their
-deterministic actions replayed through ``task.evaluate(actions=...)``.
+deterministic actions replayed through ``task.evaluate(actions=...)``; ``ei-reinforce`` through
+``agents.rl.reinforce_runs.train_reinforce``, scored by actions drawn from its policy (a policy that responds
+by a hazard has fixate as its most probable action at every step).
 """
 
 from __future__ import annotations
@@ -78,6 +80,29 @@ def evaluate_actions(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapp
     return task.evaluate(batch, actions=policy_actions(load_agent(run_folder), batch))
 
 
+def train_reward_based_ei(task_id: str, out: Path, *, seed: int, budget: Budget, figures: bool, threads: int) -> None:
+    """A cell trainer for ``ei-reinforce``: the E/I network from reward alone (REINFORCE with a baseline, Song,
+    Yang & Wang 2017; ``agents.rl.reinforce_runs.train_reinforce``), its default preset, the same budgets (a
+    trial is one trial of the vector env). One thread whatever the cell has, as the SB3 agents: the rollout
+    steps the env one time step at a time."""
+    from agents.rl.reinforce_runs import train_reinforce
+
+    train_reinforce(task_id, out=out, seed=seed, max_trials=budget.max_trials, max_minutes=budget.max_minutes,
+                    quiet=False, progress=False, figures=figures)
+
+
+def evaluate_policy(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
+    """``ei-reinforce``'s behaviour: actions drawn from its policy with its recurrent noise (seeded), as it acts
+    and validates, replayed through the env's rule with the run's rewards."""
+    import torch
+
+    from agents.rl.reinforce_policy import policy_actions
+    from agents.runs import RunDir, load
+
+    actions, _ = policy_actions(load(run_folder), batch, noise=True, generator=torch.Generator().manual_seed(seed))
+    return task.evaluate(batch, actions=actions, rewards=RunDir(run_folder).config.get("rewards"))
+
+
 @dataclass(frozen=True)
 class Entrant:
     """One model or agent of the benchmark."""
@@ -108,6 +133,8 @@ ENTRANTS: dict[str, Entrant] = {e.name: e for e in (
     Entrant("recurrent-ppo", "rl", "sb3-contrib RecurrentPPO, LSTM policy (RL-Zoo hyperparameters)",
             train=reinforcement("recurrent-ppo"), evaluate=evaluate_actions,
             requires=("torch", "safetensors", "scipy", "stable_baselines3", "sb3_contrib")),
+    Entrant("ei-reinforce", "rl", "E/I rate RNN with Dale's law trained from reward alone, REINFORCE with a GRU "
+            "baseline (Song, Yang & Wang 2017)", train=train_reward_based_ei, evaluate=evaluate_policy),
 )}
 
 
