@@ -4,8 +4,10 @@ Each of the env's ``num_envs`` sub-environments plays one trial: ``env.reset()``
 one (continuing their seeded streams of trials), then all step together until every trial has ended (a
 response, a broken fixation, or the trial's last step). A sub-environment whose trial ended keeps being stepped
 (Gymnasium's next-step autoreset starts its next trial), but its steps are masked out and its next trial is
-discarded by the next ``reset``. One Python iteration per time step, none per environment: the policy's step
-is a few matrix products over the batch, the env's step array operations.
+discarded by the next ``reset``; it is given the rule's quiet action (fixate), on which the env does no work
+and its next trial rarely ends before the batch's last one (fewer new trials drawn mid-rollout). One Python
+iteration per time step, none per environment: the policy's step is a few matrix products over the batch, the
+env's step array operations.
 
 The rollout keeps what the update needs to replay the policy exactly: the observations, the recurrent noise
 and the actions (the network is run again over the whole recording, with autograd, by the fused ``forward``).
@@ -62,6 +64,7 @@ def collect(network: EIRNN, env: TaskVectorEnv, generator: torch.Generator, seed
     rewards = np.zeros((capacity, b), np.float32)
     mask = np.zeros((capacity, b), np.float32)
     alive = np.ones(b, bool)
+    quiet = env.task.rule.quiet_action
 
     start = clock()
     obs, _ = env.reset(seed=seeds)
@@ -80,6 +83,8 @@ def collect(network: EIRNN, env: TaskVectorEnv, generator: torch.Generator, seed
         inputs[t] = obs
         logits = stepper.step(torch.from_numpy(inputs[t]), noise[t + 1])
         action = (logits + action_noise[t]).argmax(-1).numpy()
+        if quiet is not None:                  # a finished trial's sub-environment holds still: no rule to run,
+            action[~alive] = quiet             # and its next trial (discarded) runs long, so no refill is drawn
         actions[t] = action
         mask[t] = alive
         start = clock()
