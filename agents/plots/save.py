@@ -19,8 +19,10 @@ def new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: float | str = 120) -> Path:
-    """Save ``fig`` to ``path`` atomically (the format follows the suffix, PNG by default)."""
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: float | str = 120, tight: bool = False) -> Path:
+    """Save ``fig`` to ``path`` atomically (the format follows the suffix, PNG by default); ``tight``: the
+    canvas grows or shrinks to every artist, text outside the axes included."""
     path = Path(path)
     fmt = path.suffix.lstrip(".") or "png"
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+    extra = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt, **extra))

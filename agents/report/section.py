@@ -42,8 +42,8 @@ class Section:
         if self.folder is None:
             raise RuntimeError("the section has no figure folder")
         label = paper_figure or self.paper_figure
-        fig.text(0.995, 0.005, f"cf. {label}", ha="right", va="bottom", fontsize=7, color="0.35")
-        path = save_figure(fig, Path(self.folder) / f"{stem}.png", dpi=90)
+        fig.text(0.995, 0.0, f"cf. {label}", ha="right", va="top", fontsize=7, color="0.35")  # below the axes
+        path = save_figure(fig, Path(self.folder) / f"{stem}.png", dpi=90, tight=True)
         self.figures.append(FigureEntry(file=os.path.join(Path(self.folder).name, path.name), paper_figure=label,
                                         caption=caption))
 
