@@ -107,6 +107,24 @@ def test_lesion_study_reports_each_lesion_on_the_same_trials(task, batch):
         lesion_study(task, model, {"intact": {}}, batch, simulate=integrate)
 
 
+def test_a_lesion_whose_activity_runs_away_is_scored_not_fatal(task, batch):
+    """A lesion (here: one that leaves unit 0 a self-excitation of 1e30, as removing inhibition can) whose
+    outputs overflow to inf and NaN is scored as the saturated answer its trials give, and counted."""
+    def runaway_lesion(model, units):
+        lesioned = IntegratorNet()
+        with torch.no_grad():
+            lesioned.W_rec[0, 0] = 1e30
+        return lesioned
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        results = lesion_study(task, IntegratorNet(), {"disinhibited": {"units": [2]}}, batch, simulate=integrate,
+                               lesion=runaway_lesion)
+    assert results["intact"]["diverged_percent"] == 0.0 and results["intact"]["percent_correct"] == 100.0
+    lesioned = results["disinhibited"]
+    assert lesioned["diverged_percent"] > 0
+    assert 0.0 <= lesioned["percent_correct"] < 100.0
+
+
 def test_top_selective_units():
     d = np.array([0.1, -3.0, 2.0, -0.5, 1.0])
     assert top_selective_units(d, 2).tolist() == [1, 2]

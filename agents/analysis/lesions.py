@@ -120,13 +120,31 @@ def top_selective_units(selectivity: Any, k: int, *, side: str = "both",
 
 
 # ---------------------------------------------------------------------- re-measuring performance
+#: where the outputs of a run-away trial are held for scoring
+RUNAWAY = 1e3
+
 def performance(task: Any, model: Any, batch: Any, *, noise: bool = True, seed: int | None = 0,
                 simulate: Simulate | None = None) -> dict[str, float]:
-    """``task.score`` of ``model`` on ``batch``."""
+    """``task.score`` of ``model`` on ``batch``, plus ``diverged_percent``: the trials whose outputs ran away
+    (a lesion that removes inhibition can make a rate network's activity explode). Those trials are scored
+    on their outputs held at ±:data:`RUNAWAY` (NaN at 0), i.e. as the saturated answer they give, so that the
+    score says how badly the network fails rather than the analysis failing."""
     if simulate is None:
         from agents.simulation import simulate
     outputs, _ = simulate(model, batch, noise=noise, seed=seed)
-    return task.score(batch, task.evaluate(batch, outputs=np.asarray(outputs)))
+    return saturated_scores(task, batch, outputs)
+
+
+def saturated_scores(task: Any, batch: Any, outputs: Any) -> dict[str, float]:
+    """``task.score`` of ``outputs`` (B, T, n_out), run-away trials held at ±:data:`RUNAWAY`, and
+    ``diverged_percent``, the share of trials with a non-finite output."""
+    outputs = np.asarray(outputs)
+    runaway = ~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1)
+    if runaway.any():
+        outputs = np.nan_to_num(outputs, nan=0.0, posinf=RUNAWAY, neginf=-RUNAWAY).clip(-RUNAWAY, RUNAWAY)
+    scores = dict(task.score(batch, task.evaluate(batch, outputs=outputs)))
+    scores["diverged_percent"] = 100.0 * float(runaway.mean()) if len(runaway) else 0.0
+    return scores
 
 
 def lesion_study(task: Any, model: Any, lesions: Mapping[str, Mapping[str, Any]], batch: Any, *,

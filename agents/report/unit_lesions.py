@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.analysis.lesions import inhibitory_units, lesion_model, top_selective_units
+from agents.analysis.lesions import inhibitory_units, lesion_model, saturated_scores, top_selective_units
 from agents.analysis.selectivity import choice_selectivity
 from agents.plots.run_figures import evidence_period
 from agents.plots.save import new_figure
@@ -51,14 +51,14 @@ def lesions(subject: Subject, section: Section) -> None:
         groups[f"random {k} #{r + 1}"] = rng.choice(n, size=k, replace=False)
     metric = subject.task.criterion.metric if getattr(subject.task, "criterion", None) is not None \
         else "percent_correct"
-    results = {"intact": subject.task.score(batch, subject.standard()[1])}
+    results = {"intact": {**subject.task.score(batch, subject.standard()[1]), "diverged_percent": 0.0}}
     for name, units in groups.items():
         try:
             lesioned = lesion_model(model, units=units)
         except TypeError as err:
             raise Skip(f"{subject.model_name} cannot be lesioned: {err}") from None
-        evaluation = subject.behave(batch, model=lesioned)[0]
-        results[name] = subject.task.score(batch, evaluation)
+        outputs, _ = subject.simulate(batch, model=lesioned)
+        results[name] = saturated_scores(subject.task, batch, outputs)   # removing inhibition can run away
     random_names = [name for name in results if name.startswith("random")]
     section.numbers = {"metric": metric, "units_per_lesion": k, "groups": {name: np.asarray(units).tolist()
                                                                             for name, units in groups.items()},
