@@ -238,18 +238,19 @@ def test_env_rewards_equal_task_evaluate_on_the_same_trials_and_actions(task_id)
 
 
 # ---------------------------------------------------------------- training runs
-def test_dales_law_and_masks_hold_after_training(tmp_path):
+@pytest.mark.parametrize("positivity", ["abs", "rectify"])
+def test_dales_law_and_masks_hold_after_training(tmp_path, positivity):
     rng = np.random.default_rng(0)
     mask_rec = (rng.random((10, 10)) < 0.5).astype(float)
-    run = tiny_run(tmp_path / "run", updates=4, policy={"n_units": 10, "mask_rec": mask_rec.tolist()},
-                   learning_rate=0.05)
-    start = policy_network(neurotasks.make_task("PerceptualDecision-v0"),
-                           reinforce_presets.resolve({**TINY, "policy": {"n_units": 10,
-                                                                         "mask_rec": mask_rec.tolist()}}),
+    hp = {"policy": {"n_units": 10, "mask_rec": mask_rec.tolist()}, "positivity": positivity}
+    run = tiny_run(tmp_path / "run", updates=4, learning_rate=0.05, **hp)
+    assert agents.load(run.path).positivity == positivity
+    start = policy_network(neurotasks.make_task("PerceptualDecision-v0"), reinforce_presets.resolve({**TINY, **hp}),
                            agents.training.trainer.seed_int(0, 8))
     trained = agents.load(run.path)
     assert isinstance(trained, EIRNN)
-    assert not torch.equal(trained.w_rec, start.w_rec)                # it did learn something
+    trained.load_state_dict(agents.checkpoint.load(run.path / runs.CHECKPOINT, 1, torch.device("cpu"))["policy"])
+    assert not torch.equal(trained.w_rec, start.w_rec)                # the last policy: it did learn something
     w_in, w_rec, w_out = (w.detach().numpy() for w in trained.weights())
     n_exc = trained.n_exc
     assert (w_in >= 0).all()
@@ -335,6 +336,7 @@ def test_a_benchmark_cell_trains_and_scores_ei_reinforce(tmp_path):
     ({"abort_reward": "a"}, "abort_reward must be a finite number"),
     ({"adam_betas": [0.9]}, "adam_betas must be two numbers"),
     ({"initial_hold": 1.5}, "initial_hold must be a probability"),
+    ({"positivity": "square"}, "positivity must be 'rectify' or 'abs'"),
     ({"policy": 3}, "hyperparameter policy must be a dict"),
     ({"policy": {"n_unit": 10}}, "the policy network's arguments are refused"),
 ])

@@ -41,6 +41,12 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "baseline_units": (100, "pyrl configs.py 'baseline_N'"),
     "baseline_initial_value": (None, "pyrl 'baseline_bout' = None, i.e. R_ABORTED: the baseline's readout bias "
                                      "starts at the abort reward (None here: abort_reward)"),
+    "positivity": ("abs", "measured here (the E/I network's option, Song, Yang & Wang 2016 use [.]_+): with "
+                          "'rectify' the policy gradient drove the choice readout weights below 0, where [.]_+ "
+                          "stops their gradient for good (after 76,800 trials on PerceptualDecision-v0, 13 and 17 "
+                          "of the 80 excitatory readout weights of choice 1 and 2 were left; the policy timed its "
+                          "response but chose at chance, 48 % correct); with |.| (signs and masks unchanged) the "
+                          "same run met the task's criterion after 153,600 trials"),
     "train_bias": (True, "pyrl trains the policy's output bias (its GRU's 'bout' is trainable unless in 'fix'); "
                          "with Dale's non-negative readout it sets the actions' prior"),
     "initial_hold": (0.5, "not in pyrl (None: its uniform initial policy). The probability that the untrained "
@@ -54,7 +60,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
 }
 
 #: hyperparameters of the policy network (the rest of its config comes from the task's suggested network)
-NETWORK_KEYS = ("tau", "sigma_rec", "train_bias")
+NETWORK_KEYS = ("tau", "sigma_rec", "positivity", "train_bias")
 
 
 def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -83,6 +89,8 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         v = hp[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
             raise ValueError(f"hyperparameter {key} must be a finite number >= 0, got {v!r}")
+    if hp["positivity"] not in ("rectify", "abs"):
+        raise ValueError(f"hyperparameter positivity must be 'rectify' or 'abs', got {hp['positivity']!r}")
     for key in ("abort_reward", "correct_reward", "miss_reward"):
         if isinstance(hp[key], bool) or not isinstance(hp[key], (int, float)) or not math.isfinite(hp[key]):
             raise ValueError(f"hyperparameter {key} must be a finite number, got {hp[key]!r}")
