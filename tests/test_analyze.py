@@ -301,3 +301,16 @@ def test_analyses_that_do_not_fit_are_skipped_with_a_reason(tmp_path, one_torch_
     assert [s["status"] for s in sections] == ["skipped"] * 4
     assert "not a reaction-time task" in sections[0]["reason"]
     assert "Not in this report" in (out / "index.md").read_text()
+
+
+def test_multisensory_thresholds_are_fitted_on_rates_between_the_trained_ones(tmp_path, one_torch_thread):
+    """A network sharper than the trained 1 event/s grid jumps from 0 to 100 % between two trained rates; the
+    section tests rates 4x as dense over the same range (the boundary left out) so its threshold can be fitted."""
+    run = make_untrained_run(runs, tmp_path / "msi", "MultisensoryIntegration-v0", n_units=10)
+    out = tmp_path / "report"
+    assert _analyze(str(run), "--out", str(out), "--trials", "60", "--only", "multisensory") == 0
+    section = _read(out)["sections"][0]
+    assert section["status"] == "done" and section["numbers"]["rates_per_trained_step"] == 4
+    rates = np.asarray(section["numbers"]["modalities"]["visual"]["rate"])
+    assert np.allclose(rates, np.setdiff1d(np.linspace(9, 16, 29), [12.5]))
+    assert section["numbers"]["n_trials"] >= 3 * 60
