@@ -109,3 +109,53 @@ def test_argument_errors():
         quiet(DMS).trials(2, rng=0, offset=7)
     with pytest.raises(ValueError, match="test is derived"):
         quiet(DMC).trials(2, rng=0, test=1)
+
+
+# ---------------------------------------------------------------------- the sequence with distractors
+SEQ = "DelayMatchSampleDistractor1D-v0"
+
+
+def test_distractor_timing_and_sequence():
+    task = quiet(SEQ)
+    assert task.period_names == ("fixation", "sample", "delay1", "test1", "delay2", "test2", "delay3", "test3")
+    batch = task.trials(3, rng=0, sample=2, match_position=np.array([1, 2, 3]), offset_1=0, offset_2=3, offset_3=6)
+    for name, ms in (("fixation", 300), ("sample", 500), ("delay1", 1000), ("test1", 500), ("delay2", 1000),
+                     ("test2", 500), ("delay3", 1000), ("test3", 500)):
+        assert np.all(np.diff(batch.periods[name], axis=1) * 20 == ms), name
+    np.testing.assert_array_equal(batch.params["test_1"], [2, 3, 3])
+    np.testing.assert_array_equal(batch.params["test_2"], [6, 2, 6])
+    np.testing.assert_array_equal(batch.params["test_3"], [1, 1, 2])
+    for b in range(3):
+        span = batch.periods[f"test{b + 1}"][b]
+        high = np.flatnonzero(batch.targets[b, :, 0] == 1.0)
+        np.testing.assert_array_equal(high, np.arange(*span))
+        np.testing.assert_array_equal(np.flatnonzero(batch.gt[b] == 1), np.arange(*span))
+        tests = [batch.inputs[b, batch.periods[f"test{k}"][b, 0], 1:] - 0.2 for k in (1, 2, 3)]
+        np.testing.assert_allclose(tests[b], ring_tuning(np.array([2]), 8)[0], atol=1e-6)
+    np.testing.assert_allclose(batch.inputs[:, :batch.periods["test1"][0, 0], 0], 1.2, atol=1e-6)
+
+
+def test_distractors_never_match_and_positions_are_equally_likely():
+    p = quiet(SEQ).trials(12000, rng=1).params
+    for k in (1, 2, 3):
+        at = p["match_position"] == k
+        assert np.all(p[f"test_{k}"][at] == p["sample"][at]) and np.all(p[f"test_{k}"][~at] != p["sample"][~at])
+        assert abs(at.mean() - 1 / 3) < 0.015
+
+
+def test_distractor_rewards():
+    task = quiet(SEQ)
+    batch = task.trials(3, rng=2, match_position=2)
+    actions = np.zeros((3, batch.n_steps), np.int64)
+    actions[0, batch.periods["test1"][0, 0] + 2] = 1          # at a distractor: a false alarm
+    actions[1, batch.periods["test2"][1, 0] + 2] = 1          # at the match
+    actions[2, batch.periods["delay1"][2, 0]] = 1              # before the tests: aborts
+    ev = task.evaluate(batch, actions=actions)
+    np.testing.assert_array_equal(ev["reward"], [-1.0, 1.0, -0.1])
+    np.testing.assert_array_equal(ev["correct"], [0.0, 1.0, 0.0])
+    assert task.evaluate(batch, actions=np.zeros_like(actions))["reward"].tolist() == [0.0, 0.0, 0.0]
+    outputs = np.full_like(batch.targets, 0.2)
+    outputs[0, batch.periods["test1"][0, 0]:, 0] = 1.0        # released at the first test and held
+    outputs[1, batch.periods["test2"][1, 0] + 1, 0] = 0.7
+    np.testing.assert_array_equal(task.evaluate(batch, outputs=outputs)["correct"], [0.0, 1.0, 0.0])
+    assert len(task.conditions()["sample"]) == 24

@@ -1,4 +1,4 @@
-"""Delayed match to sample and delayed match to category, as go/no-go tasks.
+"""Delayed match to sample (with or without distractors) and to category, as go/no-go tasks.
 
 A sample stimulus, a delay, then a test stimulus: the agent responds (releases the lever) during
 the test if it matches the sample (the same stimulus; or, for match to category, a stimulus of
@@ -21,7 +21,7 @@ import numpy as np
 
 from neurotasks.domains import Values
 from neurotasks.task import MAX_BATCH_BYTES, MAX_CHANNELS, MAX_TRIAL_STEPS, check_number
-from neurotasks.tasks.go_nogo import GoNoGoTask
+from neurotasks.tasks.go_nogo import GoNoGoRule, GoNoGoTask
 from neurotasks.timing import Duration
 
 
@@ -31,6 +31,13 @@ def ring_tuning(direction_index: np.ndarray, dim_ring: int) -> np.ndarray:
     theta = 2.0 * np.pi * np.asarray(direction_index)[:, None] / dim_ring
     preferred = 2.0 * np.pi * np.arange(dim_ring) / dim_ring
     return (0.5 + 0.5 * np.cos(theta - preferred)).astype(np.float32)
+
+
+def check_dim_ring(dim_ring: object) -> int:
+    """``dim_ring`` as an int in [2, MAX_CHANNELS], or a ValueError naming it."""
+    if isinstance(dim_ring, bool) or not isinstance(dim_ring, (int, np.integer)) or not 2 <= dim_ring <= MAX_CHANNELS:
+        raise ValueError(f"dim_ring must be an int in [2, {MAX_CHANNELS}], got {dim_ring!r}")
+    return int(dim_ring)
 
 
 class _DelayMatchTask(GoNoGoTask):
@@ -51,10 +58,7 @@ class _DelayMatchTask(GoNoGoTask):
         super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
                          tau_in=tau_in, input_baseline=input_baseline, max_trial_steps=max_trial_steps,
                          max_batch_bytes=max_batch_bytes)
-        if isinstance(dim_ring, bool) or not isinstance(dim_ring, (int, np.integer)) \
-                or not 2 <= dim_ring <= MAX_CHANNELS:
-            raise ValueError(f"dim_ring must be an int in [2, {MAX_CHANNELS}], got {dim_ring!r}")
-        self.dim_ring = int(dim_ring)
+        self.dim_ring = check_dim_ring(dim_ring)
         self.input_names = ("fixation", *(f"direction_{k:02d}" for k in range(self.dim_ring)))
         self.durations = self.declare_periods({
             "fixation": (fixation, "fixation"), "sample": (sample_duration, "sample_duration"),
@@ -133,9 +137,8 @@ class DelayMatchSample(_DelayMatchTask):
     ## Departures from NeuroGym
     NeuroGym's version has a two-choice report in a 900 ms decision period after the test, two
     ring units and two stimuli (a non-match is always the opposite one); here the response is the
-    monkeys' release during the test and there are 8 stimuli. Miller et al. showed up to four
-    tests per trial (the match among them): that is `DelayMatchSampleDistractor1D` in NeuroGym,
-    not yet here.
+    monkeys' release during the test and there are 8 stimuli. Miller et al. showed several tests
+    per trial (the match among them): that is `DelayMatchSampleDistractor1D-v0`.
 
     ## Arguments
     `dt` (20 ms), `dim_ring` (8), `fixation` (300), `sample_duration` (500), `delay` (1000),
@@ -273,3 +276,141 @@ class DelayMatchCategory(_DelayMatchTask):
     def test_direction(self, sample, match, offset):
         test_category = np.where(match == 1, self.category[sample], 1 - self.category[sample])
         return self._member_table[test_category, offset % self._sizes[test_category]]
+
+
+class MatchPositionRule(GoNoGoRule):
+    """Go/no-go over a sequence of tests: the response window opens with the first test, and only a
+    response during the matching test (``test{match_position}``) is a hit."""
+
+    def __init__(self, n_tests: int, rewards: dict[str, float] | None = None) -> None:
+        super().__init__("test1", rewards=rewards)
+        self.n_tests = n_tests
+
+    def hit_span(self, batch):
+        spans = np.stack([batch.periods[f"test{k + 1}"] for k in range(self.n_tests)], axis=1)     # (B, K, 2)
+        match = spans[np.arange(len(batch)), batch.params["match_position"] - 1]
+        return match[:, 0], match[:, 1]
+
+
+class DelayMatchSampleDistractor1D(GoNoGoTask):
+    """Delayed match to sample with distractors: release during the one test, of three, that matches.
+
+    ## Description
+    The sequential delayed match-to-sample task of Miller, Erickson & Desimone (1996), NeuroGym's
+    DelayMatchSampleDistractor1D. A sample is followed by three tests separated by delays; exactly
+    one (at `match_position`, 1 to 3, equally likely) is the sample, the others are distractors,
+    any stimulus but the sample (they may repeat each other). The agent must respond during the
+    matching test and not before: the memory of the sample must survive the distractors.
+
+    ## Inputs
+    | channel | during | value |
+    |---|---|---|
+    | `fixation` | fixation, sample, delay1 | 1 (its offset opens the response window) |
+    | `direction_00` ... `direction_07` | sample, test1, test2, test3 | 0.5 + 0.5 cos(theta - 2 pi k / 8) |
+
+    Every input also carries a 0.2 baseline and white noise (sigma 0.01 at tau_in 100 ms), and is
+    rectified.
+
+    ## Outputs and actions
+    Output `go`: 1.0 during the matching test, 0.2 elsewhere; mask 1 throughout. Actions:
+    `Discrete(2)`: 0 hold, 1 release.
+
+    ## Periods
+    fixation 300 ms; sample 500 ms; delay1 1000 ms; test1 500 ms; delay2 1000 ms; test2 500 ms;
+    delay3 1000 ms; test3 500 ms.
+
+    ## Rewards
+    Releasing before test1 aborts (-0.1); the first release from test1 on ends the trial: +1
+    during the matching test, `fail` (-1, NeuroGym's) anywhere else; no release earns 0.
+
+    ## Criterion
+    The worst (sample, match position) condition's percent correct, averaged over the last 5
+    validations, >= 80 %. From outputs, the release is the first step from test1 on where `go`
+    reaches 0.6; it is correct during the matching test.
+
+    ## Departures from NeuroGym
+    NeuroGym draws directions uniformly on the circle and codes them on 32 units as cos(theta -
+    preferred) in [-1, 1], so a distractor can be as close to the sample as one likes; here, as in
+    `DelayMatchSample-v0`, 8 distinct stimuli on a rectified ring. NeuroGym's fixation input is on
+    in the fixation period only; here it goes off at the first test, where responding is allowed.
+
+    ## Arguments
+    `dt` (20 ms), `dim_ring` (8), `fixation` (300), `sample_duration` (500), `delay` (1000, each
+    of the three delays), `test_duration` (500, each test), `catch_prob` (0), `catch_duration`
+    (2000), `input_noise` (0.01), `tau_in` (100), `input_baseline` (0.2). Trial parameters:
+    `sample`, `match_position` (1 to 3), `offset_1` ... `offset_3` (distractor k is
+    `sample + 1 + offset_k`, mod dim_ring); `test_1` ... `test_3`, `go` and `ground_truth` are derived.
+
+    Every task also takes `max_trial_steps` (10,000) and `max_batch_bytes` (4 GiB), the limits the
+    base class checks (see `neurotasks.Task`).
+
+    ## Reference
+    Miller, Erickson & Desimone (1996) J Neurosci 16: 5154; NeuroGym 2.3.1 `DelayMatchSampleDistractor1D`.
+
+    ## Version history
+    v0: first version.
+    """
+
+    id = "DelayMatchSampleDistractor1D-v0"
+    summary = "Release at the one test of three that matches the sample, ignoring distractors (Miller et al. 1996)"
+    reference = "Miller, Erickson & Desimone 1996; NeuroGym DelayMatchSampleDistractor1D"
+    tags = ("go/no-go", "working memory", "distractors", "neurogym")
+    period_names = ("fixation", "sample", "delay1", "test1", "delay2", "test2", "delay3", "test3")
+    response_period = "test1"
+    rewards = {"fail": -1.0}
+    n_tests = 3
+    derived_params = {**GoNoGoTask.derived_params, "go": "every trial has a match",
+                      **{f"test_{k}": "it follows from sample, match_position and the offsets; force those instead"
+                         for k in (1, 2, 3)}}
+
+    def __init__(self, *, dt: float = 20.0, dim_ring: int = 8, fixation: float | Duration = 300.0,
+                 sample_duration: float | Duration = 500.0, delay: float | Duration = 1000.0,
+                 test_duration: float | Duration = 500.0, catch_prob: float = 0.0, catch_duration: float = 2000.0,
+                 input_noise: float = 0.01, tau_in: float = 100.0, input_baseline: float = 0.2,
+                 max_trial_steps: int = MAX_TRIAL_STEPS, max_batch_bytes: int = MAX_BATCH_BYTES) -> None:
+        super().__init__(dt=dt, catch_prob=catch_prob, catch_duration=catch_duration, input_noise=input_noise,
+                         tau_in=tau_in, input_baseline=input_baseline, max_trial_steps=max_trial_steps,
+                         max_batch_bytes=max_batch_bytes)
+        self.dim_ring = check_dim_ring(dim_ring)
+        self.input_names = ("fixation", *(f"direction_{k:02d}" for k in range(self.dim_ring)))
+        timing = {"fixation": (fixation, "fixation"), "sample": (sample_duration, "sample_duration")}
+        for k in (1, 2, 3):
+            timing.update({f"delay{k}": (delay, "delay"), f"test{k}": (test_duration, "test_duration")})
+        self.durations = self.declare_periods({p: timing[p] for p in self.period_names})
+        self.rule = MatchPositionRule(self.n_tests, rewards=self.rewards)
+
+    def sample_params(self, n, rng):
+        params = {"sample": rng.integers(0, self.dim_ring, size=n),
+                  "match_position": rng.integers(1, self.n_tests + 1, size=n)}
+        offsets = rng.integers(0, self.dim_ring - 1, size=(self.n_tests, n))
+        params.update({f"offset_{k + 1}": offsets[k] for k in range(self.n_tests)})
+        return params
+
+    def param_domains(self):
+        offset = Values(range(self.dim_ring - 1), what="which distractor: sample + 1 + offset")
+        return {**super().param_domains(),
+                "sample": Values(range(self.dim_ring), what="the sample's direction index"),
+                "match_position": Values(range(1, self.n_tests + 1), what="which test matches"),
+                **{f"offset_{k + 1}": offset for k in range(self.n_tests)}}
+
+    def derive_go(self, params):
+        sample = params["sample"]
+        for k in range(1, self.n_tests + 1):
+            distractor = (sample + 1 + params[f"offset_{k}"]) % self.dim_ring
+            params[f"test_{k}"] = np.where(params["match_position"] == k, sample, distractor)
+        return np.ones(len(sample), dtype=bool)
+
+    def conditions(self):
+        sample, position = np.meshgrid(np.arange(self.dim_ring), np.arange(1, self.n_tests + 1), indexing="ij")
+        return {"sample": sample.ravel(), "match_position": position.ravel()}
+
+    def go_periods(self, tr):
+        wanted = np.zeros((tr.n, len(self.period_names) + 1), dtype=bool)
+        columns = np.array([self.period_names.index(f"test{k}") for k in range(1, self.n_tests + 1)])
+        wanted[np.arange(tr.n), columns[tr.params["match_position"] - 1]] = True
+        return wanted
+
+    def stimuli(self, tr, table):
+        table[:, self.period_names.index("sample"), 1:] = ring_tuning(tr.params["sample"], self.dim_ring)
+        for k in range(1, self.n_tests + 1):
+            table[:, self.period_names.index(f"test{k}"), 1:] = ring_tuning(tr.params[f"test_{k}"], self.dim_ring)

@@ -33,14 +33,15 @@ GO_THRESHOLD = 0.5 * (LOW + HIGH)
 class GoNoGoRule(ChoiceRule):
     """Go/no-go: action 1 responds (licks, releases the lever), action 0 withholds.
 
-    A response before the window opens breaks fixation and aborts the trial (``abort``). The first
-    response in the window ends the trial: ``correct`` on a go trial (a hit), ``fail`` on a no-go
-    trial (a false alarm). A trial that reaches its last step without a response earns ``miss`` on
-    a go trial and ``correct`` on a no-go trial (a correct rejection), so withholding is worth
-    learning. Catch trials want no response at all.
+    A response before the window opens breaks fixation and aborts the trial (``abort``). The window
+    opens with ``response_period`` and lasts to the end of the trial. The first response in it ends
+    the trial: ``correct`` on a go trial if it falls in the trial's ``hit_span`` (a hit; the whole
+    window unless a subclass says otherwise), else ``fail`` (a false alarm). A trial that reaches its
+    last step without a response earns ``miss`` on a go trial and ``correct`` on a no-go trial (a
+    correct rejection), so withholding is worth learning. Catch trials want no response at all.
 
-    From network outputs, a response is the ``go`` output reaching ``threshold`` on any step of
-    the window (a lick in the response window); its time from the window's onset is the reaction time.
+    From network outputs, the response is the first step of the window on which the ``go`` output
+    reaches ``threshold`` (a lick); its time from the window's onset is the reaction time.
     """
 
     def __init__(self, response_period: str, threshold: float = GO_THRESHOLD,
@@ -52,7 +53,13 @@ class GoNoGoRule(ChoiceRule):
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
         table = super().trial_table(batch)
         table["go"] = batch.params["go"].astype(bool)
+        table["hit_start"], table["hit_end"] = self.hit_span(batch)
         return table
+
+    def hit_span(self, batch: TrialBatch) -> tuple[np.ndarray, np.ndarray]:
+        """(B,) first and (B,) end steps where a response on a go trial is a hit: the whole window here;
+        a response elsewhere in the window is a false alarm."""
+        return batch.periods[self.response_period][:, 0], batch.lengths
 
     def step(self, table, acc, t, action, target, mask, rewards, dt):
         respond = np.asarray(action, dtype=np.int64).reshape(-1) != 0
@@ -60,9 +67,10 @@ class GoNoGoRule(ChoiceRule):
         answered = respond ^ early
         last = t >= table["length"] - 1
         go, catch = table["go"], table["catch"]
+        on_target = go & (t >= table["hit_start"]) & (t < table["hit_end"])
         rejected = last & ~respond & ~go & ~catch                   # withheld to the end of a no-go trial
-        hit = np.where(go, answered, rejected)
-        outcome = np.where(answered, np.where(go, rewards["correct"], rewards["fail"]),
+        hit = np.where(go, answered & on_target, rejected)
+        outcome = np.where(answered, np.where(on_target, rewards["correct"], rewards["fail"]),
                            np.where(rejected, rewards["correct"], np.where(last, rewards["miss"], 0.0)))
         return {
             "reward": np.where(early, rewards["abort"], outcome).astype(np.float64, copy=False),
@@ -75,16 +83,19 @@ class GoNoGoRule(ChoiceRule):
         }
 
     def decode_outputs(self, batch: TrialBatch, outputs: np.ndarray) -> dict[str, np.ndarray]:
-        window = batch.periods[self.response_period]
+        start = batch.periods[self.response_period][:, 0]
         t = np.arange(outputs.shape[1])[None, :]
-        crossed = (outputs[:, :, 0] >= self.threshold) & (t >= window[:, :1]) & (t < window[:, 1:])
+        crossed = (outputs[:, :, 0] >= self.threshold) & (t >= start[:, None]) & (t < batch.lengths[:, None])
         responded = crossed.any(axis=1)
+        first = np.argmax(crossed, axis=1)
+        hit_start, hit_end = self.hit_span(batch)
         catch = batch.params["catch"].astype(bool)
-        hit = responded == batch.params["go"].astype(bool)
+        hit = np.where(batch.params["go"].astype(bool), responded & (first >= hit_start) & (first < hit_end),
+                       ~responded)
         return {
             "choice": np.where(responded & ~catch, 0, -1).astype(np.int64),
             "correct": np.where(catch, np.nan, hit.astype(np.float64)),
-            "rt": np.where(responded, (np.argmax(crossed, axis=1) - window[:, 0]) * batch.dt, np.nan),
+            "rt": np.where(responded, (first - start) * batch.dt, np.nan),
         }
 
 
@@ -128,20 +139,24 @@ class GoNoGoTask(DecisionTask):
         go = self.derive_go(params)
         return {**params, "go": go.astype(np.int64), "ground_truth": np.where(go, 0, -1).astype(np.int64)}
 
+    def go_periods(self, tr: Trials) -> np.ndarray:
+        """(B, P + 1) bool: the periods in which each trial wants the response (the response period of
+        go trials; a column per period, the last for the padding)."""
+        wanted = np.zeros((tr.n, len(self.period_names) + 1), dtype=bool)
+        wanted[:, self.period_names.index(self.response_period)] = tr.params["go"].astype(bool)
+        return wanted
+
     def fill(self, tr):
-        response = self.period_names.index(self.response_period)
         table = tr.period_table(len(self.input_names))
-        table[:, :response, 0] = 1.0                                  # the fixation input, off in the window
+        table[:, :self.period_names.index(self.response_period), 0] = 1.0      # the fixation input, off in the window
         self.stimuli(tr, table)
         tr.lay_out(table, tr.table_rows, tr.inputs)
-        go = tr.params["go"].astype(bool)
-        level = np.where(go, np.float32(HIGH), np.float32(LOW))[:, None]
-        targets = tr.period_table(1)
-        targets[:, :-1] = LOW
-        targets[:, response] = level
-        tr.lay_out(targets, tr.table_rows, tr.targets)
+        wanted = self.go_periods(tr)
+        targets = np.where(wanted, np.float32(HIGH), np.float32(LOW))
+        targets[:, -1] = 0.0
+        tr.lay_out(targets, tr.table_rows, tr.targets.reshape(tr.n, tr.n_steps))
         tr.per_period({period: 1.0 for period in self.period_names}, out=tr.mask)
-        tr.per_period({self.response_period: go.astype(np.int64)}, out=tr.gt)
+        tr.lay_out(wanted.astype(np.int64), tr.table_rows, tr.gt)
 
 
 class GoNogo(GoNoGoTask):
