@@ -70,7 +70,16 @@ def lesions(subject: Subject, section: Section) -> None:
     names = ["intact", *[name for name in results if not name.startswith("random")][1:], "random (mean)"]
     values = [results["intact"][metric], *[results[name][metric] for name in names[1:-1]],
               section.numbers["random_mean"][metric]]
+    diverged = [results["intact"]["diverged_percent"], *[results[name]["diverged_percent"] for name in names[1:-1]],
+                section.numbers["random_mean"]["diverged_percent"]]
     ax.bar(range(len(names)), values, color=["k", *["tab:red"] * (len(names) - 2), "0.6"])
+    positive = [v for v in values if v > 0]
+    if positive and max(positive) > 100 * min(positive):              # a run-away lesion next to small errors
+        ax.set_yscale("log")
+    for i, share in enumerate(diverged):
+        if share > 0:
+            ax.annotate(f"ran away\n({share:.0f} % of trials)", (i, values[i]), ha="center", va="bottom", fontsize=7)
+            ax.margins(y=0.25)                                          # room for the note under the title
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=20, fontsize=7)
     ax.set_ylabel(metric)
