@@ -56,6 +56,7 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
                               "is not modelled"),
     "ReadySetGo": Counterpart("ReadySetGo-v0"),
     "SingleContextDecisionMaking": Counterpart("SingleContextDecision-v0"),
+    "SpatialSuppressMotion": Counterpart("SpatialSuppressMotion-v0"),
     "ToneDetection": Counterpart("ToneDetection-v0"),
 }
 
@@ -69,7 +70,6 @@ NO_COUNTERPART: dict[str, str] = {
                              "independently",
     "Reaching1DWithSelfDistraction": "a closed-loop cursor (observations follow the actions) and no source paper",
     "DualDelayMatchSample": "two responses per trial (not yet written)",
-    "SpatialSuppressMotion": "not yet written",
 }
 
 
