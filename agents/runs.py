@@ -179,11 +179,9 @@ class RunDir:
         return subfolder(self.path, FIGURES)
 
     def task(self):
-        """The neurotasks Task the run trained on (same id and kwargs)."""
-        import neurotasks
-
+        """The neurotasks Task (or MixtureTask) the run trained on (same id and kwargs)."""
         task = self.config["task"]
-        return neurotasks.make_task(task["id"], **task.get("kwargs", {}))
+        return make_run_task(task["id"], task.get("kwargs", {}))
 
     def model(self, device: str = "cpu"):
         """The trained network (any model of the zoo), in eval mode; ValueError if config.json does not describe
@@ -352,13 +350,24 @@ def start_or_resume(out: Path, config: Mapping[str, Any], keys: Sequence[str], l
 
 def task_of(task: Any, task_kwargs: Mapping[str, Any] | None = None):
     """The Task a training entry point was given: a task id (made with ``task_kwargs``) or a ready Task."""
-    import neurotasks
+    from neurotasks.mixture_task import MixtureTask
     from neurotasks.task import Task
 
     if isinstance(task, str):
-        return neurotasks.make_task(task, **dict(task_kwargs or {}))
+        return make_run_task(task, task_kwargs)
     if task_kwargs:
         raise ValueError("task_kwargs only applies when task is given by id")
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a task id or a neurotasks.Task, got {type(task).__name__}")
+    if not isinstance(task, (Task, MixtureTask)):
+        raise TypeError(f"task must be a task id, a neurotasks.Task or a MixtureTask, got {type(task).__name__}")
     return task
+
+
+def make_run_task(task_id: str, task_kwargs: Mapping[str, Any] | None = None):
+    """The task a run folder's config names: a registered task id, or a named task mixture (``yang19``,
+    :mod:`neurotasks.mixture_task`)."""
+    import neurotasks
+    from neurotasks.mixture_task import is_mixture_name, make_mixture_task
+
+    if is_mixture_name(task_id):
+        return make_mixture_task(task_id, **dict(task_kwargs or {}))
+    return neurotasks.make_task(task_id, **dict(task_kwargs or {}))

@@ -169,11 +169,11 @@ def _model_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import neurotasks
+    from agents.runs import make_run_task
 
     try:
         task_kwargs = parse_assignments(getattr(args, "extra", []) or [])
-        task = neurotasks.make_task(args.task_id, **task_kwargs)
+        task = make_run_task(args.task_id, task_kwargs)                 # a task id, or a mixture: yang19
     except (ValueError, TypeError) as err:
         return _fail(str(err))
     try:

@@ -26,7 +26,8 @@ from agents.analysis.trial_average import align, condition_average
 from agents.plots.behaviour import chronometric_figure, psychometric_figure, psychometric_panels
 from agents.plots.network import connectivity_figure, example_units, unit_rates_figure
 from agents.plots.save import save_figure
-from agents.plots.training import example_trials_figure, training_curve_figure
+from agents.plots.training import example_trials_figure, task_curves_figure, training_curve_figure
+from neurotasks.mixture_task import MixtureTask
 
 Simulate = Callable[..., tuple[np.ndarray, np.ndarray]]
 
@@ -157,6 +158,8 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
         written.append(save_figure(fig, figures_dir / "training_curve.png"))
 
     rng = np.random.default_rng(seed)
+    if isinstance(task, MixtureTask):                 # one network on many tasks: per-task curves, example trials
+        return written + _mixture_figures(task, model, history, figures_dir, simulate, rng, seed, n_examples)
     batch = analysis_batch(task, repeats, rng, max_trials=max_trials)
     outputs, rates = simulate(model, batch, noise=True, seed=seed)
     outputs, rates = np.asarray(outputs), np.asarray(rates)
@@ -194,6 +197,24 @@ def write_figures(task: Any, model: Any, history: Sequence[Mapping[str, Any]], f
         title = f"{task.id}: units in network order (E then I)"
     fig = connectivity_figure(weights, order, n_exc, task.input_names, task.output_names, title=title)
     written.append(save_figure(fig, figures_dir / "connectivity.png"))
+    return written
+
+
+def _mixture_figures(task: MixtureTask, model: Any, history: Sequence[Mapping[str, Any]], figures_dir: Path,
+                     simulate: Simulate, rng: np.random.Generator, seed: int, n_examples: int) -> list[Path]:
+    written = []
+    if history:
+        threshold = getattr(task.tasks[0].criterion, "threshold", None)
+        fig = task_curves_figure(history, task.ids, "percent_correct", threshold, title=f"{task.id}: each task")
+        written.append(save_figure(fig, figures_dir / "task_curves.png"))
+    batch = task.grid_trials(1, rng)
+    outputs, _ = simulate(model, batch, noise=True, seed=seed)
+    examples = np.linspace(0, len(batch) - 1, num=min(n_examples, len(batch))).round().astype(int)
+    names = [task.ids[int(k)].removesuffix("-v0") for k in batch.params["task"][examples]]
+    fig = example_trials_figure(batch.inputs[examples], np.asarray(outputs)[examples], batch.targets[examples],
+                                batch.mask[examples], batch.lengths[examples], batch.dt, task.input_names,
+                                task.output_names, titles=names, title=task.id)
+    written.append(save_figure(fig, figures_dir / "example_trials.png"))
     return written
 
 

@@ -10,6 +10,9 @@ from matplotlib.figure import Figure
 
 from agents.plots.save import new_figure
 
+#: channels up to which the example trials get a legend
+LEGEND_CHANNELS = 12
+
 
 def _column(history: Sequence[Mapping[str, Any]], name: str) -> np.ndarray:
     values = []
@@ -49,6 +52,25 @@ def training_curve_figure(history: Sequence[Mapping[str, Any]], metric: str, thr
     return fig
 
 
+def task_curves_figure(history: Sequence[Mapping[str, Any]], task_ids: Sequence[str], metric: str = "percent_correct",
+                       threshold: float | None = None, title: str = "") -> Figure:
+    """A mixture's ``<task id>/<metric>`` per task versus trials seen, one line each (multitask runs)."""
+    x = _column(history, "trials")
+    fig = new_figure(8.0, 4.5)
+    ax = fig.subplots()
+    for i, task_id in enumerate(task_ids):                   # 10 colours; lines past the 10th dashed
+        ax.plot(x, _column(history, f"{task_id}/{metric}"), "-" if i < 10 else "--", color=f"C{i % 10}", lw=1,
+                label=task_id.removesuffix("-v0"))
+    if threshold is not None:
+        ax.axhline(threshold, color="0.3", ls=":", lw=1)
+    ax.set_xlabel("trials seen")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend(fontsize=6, frameon=False, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
 def example_trials_figure(inputs: np.ndarray, outputs: np.ndarray, targets: np.ndarray, mask: np.ndarray,
                           lengths: np.ndarray, dt: float, input_names: Sequence[str], output_names: Sequence[str],
                           titles: Sequence[str] = (), title: str = "") -> Figure:
@@ -75,8 +97,10 @@ def example_trials_figure(inputs: np.ndarray, outputs: np.ndarray, targets: np.n
             ax.tick_params(labelsize=7)
     axes[0, 0].set_ylabel("inputs", fontsize=8)
     axes[1, 0].set_ylabel("outputs (thick: target)", fontsize=8)
-    axes[0, -1].legend(fontsize=6, frameon=False, loc="upper right")
-    axes[1, -1].legend(fontsize=6, frameon=False, loc="upper left")
+    if len(input_names) <= LEGEND_CHANNELS:                 # a ring of 32 units is read by its colours, not a key
+        axes[0, -1].legend(fontsize=6, frameon=False, loc="upper right")
+    if len(output_names) <= LEGEND_CHANNELS:
+        axes[1, -1].legend(fontsize=6, frameon=False, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

@@ -99,7 +99,7 @@ def model_config(task: Task, n_units: int | None = None, seed: int = 0, *, name:
     signed weights). Then ``n_units`` and ``overrides``.
     """
     accepted = registry.arguments(name)
-    suggested = dict(type(task).suggested_network)
+    suggested = dict(task.suggested_network)
     config: dict[str, Any] = {registry.NAME_KEY: name, "n_in": len(task.input_names), "n_out": len(task.output_names)}
     if "seed" in accepted:
         config["seed"] = int(seed)
@@ -845,9 +845,11 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     units = cfg.get("n_units", registry.arguments(model).get("n_units"))
     base = get_preset(preset, model, units if isinstance(units, int) else None)
     overrides = dict(settings or {})
-    suggested_batch = type(task).suggested_network.get("batch_size")
+    suggested_batch = task.suggested_network.get("batch_size")
     if preset == "pycog" and suggested_batch and "batch_size" not in overrides:
         overrides["batch_size"] = int(suggested_batch)
+    for key, value in getattr(task, "trainer_defaults", {}).items():   # a mixture validates less often, on more
+        overrides.setdefault(key, value)
     trainer_settings = base.updated(**overrides)
     if trainer_settings.carry_state:
         cfg["train_x0"] = carried_initial_state(model, args)
