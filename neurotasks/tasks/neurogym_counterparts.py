@@ -39,6 +39,7 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
     "DelayMatchSampleDistractor1D": Counterpart("DelayMatchSampleDistractor1D-v0"),
     "DelayPairedAssociation": Counterpart("DelayPairedAssociation-v0", {"delay": 1000.0},
                                           note="NeuroGym's 1 s delay; the paper's 5 s is the default"),
+    "DualDelayMatchSample": Counterpart("DualDelayMatchSample-v0"),
     "EconomicDecisionMaking": Counterpart("EconomicDecision-v0"),
     "GoNogo": Counterpart("GoNogo-v0"),
     "IntervalDiscrimination": Counterpart("IntervalDiscrimination-v0"),
@@ -69,7 +70,6 @@ NO_COUNTERPART: dict[str, str] = {
     "HierarchicalReasoning": "its rule alternates in unannounced blocks of 10-20 trials: trials here are drawn "
                              "independently",
     "Reaching1DWithSelfDistraction": "a closed-loop cursor (observations follow the actions) and no source paper",
-    "DualDelayMatchSample": "two responses per trial (not yet written)",
 }
 
 
