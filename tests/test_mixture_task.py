@@ -83,3 +83,30 @@ def test_cli_trains_yang19(tmp_path, capsys):
     assert "tasks_at_criterion" in capsys.readouterr().out
     assert main(["train", "yang20"]) == 2
     assert "unknown task id" in capsys.readouterr().err
+
+
+def test_analyze_clusters_units_by_task_variance_and_lesions_the_clusters(tmp_path):
+    import json
+
+    from agents.cli import main
+    from agents.report import schema
+
+    run = agents.train("yang19", model="rnn", n_units=16, settings=SMALL, quiet=True, figures=False,
+                       out=tmp_path / "y", max_trials=16)
+    out = tmp_path / "report"
+    assert main(["analyze", str(run.path), "--out", str(out), "--trials", "40", "--quiet"]) == 0
+    data = json.loads((out / "report.json").read_text())
+    schema.validate(data)
+    assert [s["name"] for s in data["sections"]] == ["task_variance"], "the default analyses of a mixture run"
+    numbers = data["sections"][0]["numbers"]
+    k = numbers["n_clusters"]
+    assert 2 <= k < numbers["n_active_units"] <= 16 and sum(numbers["cluster_sizes"]) == numbers["n_active_units"]
+    assert set(numbers["lesion_change_percent_correct"]) == {f"cluster {j + 1}" for j in range(k)}
+    assert set(numbers["lesion_change_percent_correct"]["cluster 1"]) == set(TASK_IDS)
+    assert (out / "figures" / "task_variance.png").is_file()
+    single = agents.train("PerceptualDecision-v0", n_units=8, settings=SMALL, quiet=True, figures=False,
+                          out=tmp_path / "pd", max_trials=16)
+    assert main(["analyze", str(single.path), "--out", str(tmp_path / "r2"), "--only", "task_variance",
+                 "--trials", "20", "--quiet"]) == 0
+    skipped = json.loads((tmp_path / "r2" / "report.json").read_text())["sections"][0]
+    assert skipped["status"] == "skipped" and "task mixture" in skipped["reason"]

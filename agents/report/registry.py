@@ -13,6 +13,7 @@ from agents.report import (
     delayed_reach,
     fixed_points,
     multisensory,
+    multitask,
     robustness,
     selectivity,
     sequence,
@@ -39,7 +40,7 @@ class Analysis:
 
 
 def _continuous(task: Any) -> bool:
-    return getattr(task, "action_names", None) is None
+    return getattr(task, "action_names", None) is None and not multitask.is_mixture(task)
 
 
 ANALYSES: tuple[Analysis, ...] = (
@@ -72,6 +73,8 @@ ANALYSES: tuple[Analysis, ...] = (
              delayed_reach.generalisation, ("DelayedReach-v0",)),
     Analysis("jpca", "Rotational dynamics during the reach (jPCA plane)", "Kao 2021; Churchland et al. 2012",
              delayed_reach.rotations, ("DelayedReach-v0",)),
+    Analysis("task_variance", "Task variance of units, their clusters and the clusters' lesions",
+             "Yang et al. 2019, Fig. 2", multitask.task_variance_clusters, multitask.is_mixture),
 )
 
 BY_NAME = {a.name: a for a in ANALYSES}
