@@ -28,7 +28,11 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "correct_reward": (1.0, "pyrl R_CORRECT = +1"),
     "miss_reward": (-1.0, "pyrl abort_on_last_t = True with R_TERMINAL = None, i.e. R_ABORTED: a trial that ends "
                           "without a response earns the abort reward (else always fixating earns 0, a local "
-                          "optimum where the policy stops responding)"),
+                          "optimum where the policy stops responding). pyrl's tasks have no catch trials; here "
+                          "a catch trial (no response window) held to its end earns it too, as breaking fixation "
+                          "does, so catch "
+                          "trials teach nothing and the trained PerceptualDecision-v0 policy held 0 % of them "
+                          "(percent correct leaves them out; a separate catch reward needs the task's rule)"),
     "l2_rates": (0.002, "pyrl simple.py 'L2_r' = 0.002, the rate penalty of its ReLU rate network (its GRU has 0): "
                         "without it the E/I network's activity ran away (rates > 1e18) within 100 updates on "
                         "PerceptualDecision-v0 at learning rates 0.004 and 0.001"),
