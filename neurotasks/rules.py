@@ -22,8 +22,16 @@ import numpy as np
 from neurotasks.batch import TrialBatch
 
 #: NeuroGym's convention: breaking fixation aborts (-0.1); the first response ends the trial,
-#: +1 if correct, 0 if wrong; no response earns 0.
-DEFAULT_CHOICE_REWARDS: dict[str, float] = {"abort": -0.1, "correct": 1.0, "fail": 0.0, "miss": 0.0}
+#: +1 if correct, 0 if wrong; no response earns 0 (``miss``), and a catch trial held to its end
+#: (its success: it has no response window) earns ``catch``, 0 by default. A reward-trained agent
+#: that is punished for missing (``miss`` < 0) keeps a signal on catch trials through ``catch``.
+DEFAULT_CHOICE_REWARDS: dict[str, float] = {"abort": -0.1, "correct": 1.0, "fail": 0.0, "miss": 0.0, "catch": 0.0}
+
+
+def held_to_end_reward(last: np.ndarray, catch: np.ndarray, rewards: Mapping[str, float]) -> np.ndarray:
+    """(B,) the reward of a trial that reaches its last step without a response: ``catch`` on a catch
+    trial (holding was its task), ``miss`` on any other; 0 before the last step."""
+    return np.where(last, np.where(catch, rewards["catch"], rewards["miss"]), 0.0)
 
 
 def reward_table(defaults: Mapping[str, float], rewards: Mapping[str, Any] | None) -> dict[str, float]:
@@ -143,7 +151,7 @@ class ChoiceRule(ResponseRule):
     Action 0 holds fixation; action i+1 chooses option i. A response before the response
     window opens breaks fixation and aborts the trial; the first response inside the window
     ends the trial (rewarded ``correct`` or ``fail``); a trial with no response earns ``miss``.
-    Catch trials have no response window: holding fixation to the end is their success.
+    Catch trials have no response window: holding fixation to the end is their success (``catch``).
 
     Args:
         response_period: the period whose onset opens the response window (open until the end).
@@ -180,11 +188,11 @@ class ChoiceRule(ResponseRule):
         choice = np.where(answered, action - 1, -1)
         hit = choice == table["answer"]
         last = t >= table["length"] - 1
+        catch = table["catch"]
         reward = np.where(
             early, rewards["abort"],
             np.where(answered, np.where(hit, rewards["correct"], rewards["fail"]),
-                     np.where(last, rewards["miss"], 0.0)))
-        catch = table["catch"]
+                     held_to_end_reward(last, catch, rewards)))
         return {
             "reward": reward.astype(np.float64, copy=False),
             "done": respond | last,

@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from neurotasks.batch import TrialBatch
-from neurotasks.rules import ResponseRule
+from neurotasks.rules import ResponseRule, held_to_end_reward
 
 #: Going before Set aborts (-0.1); a go after Set earns ``correct`` scaled by timing accuracy;
-#: no go by the end of the production window earns ``miss``.
-DEFAULT_TIMING_REWARDS: dict[str, float] = {"abort": -0.1, "correct": 1.0, "miss": 0.0}
+#: no go by the end of the production window earns ``miss``; a catch trial (no Set) held to its
+#: end earns ``catch``.
+DEFAULT_TIMING_REWARDS: dict[str, float] = {"abort": -0.1, "correct": 1.0, "miss": 0.0, "catch": 0.0}
 
 
 class TimingRule(ResponseRule):
@@ -94,7 +95,7 @@ class TimingRule(ResponseRule):
         out = self._outcome(went, early, produced, table["target"], table["catch"])
         reward = np.where(early, rewards["abort"],
                           np.where(went, self.timing_reward(out["error"], table["target"], rewards["correct"]),
-                                   np.where(last, rewards["miss"], 0.0)))
+                                   held_to_end_reward(last, table["catch"], rewards)))
         out["reward"] = np.nan_to_num(reward.astype(np.float64))
         out["done"] = go | last
         out["is_success"] = np.where(table["catch"], ~early, out["correct"] == 1.0)

@@ -51,7 +51,7 @@ def test_rewards_are_the_chosen_juice():
     ev = task.evaluate(batch, actions=actions)
     np.testing.assert_allclose(ev["reward"], [3 * 0.22, 6 / 2.2 * 0.22, 0.0])
     np.testing.assert_array_equal(ev["correct"], [1.0, 1.0, 0.0])
-    assert TaskEnv(ID).rewards == {"abort": -0.1, "value_per_a": 0.22, "miss": 0.0}
+    assert TaskEnv(ID).rewards == {"abort": -0.1, "value_per_a": 0.22, "miss": 0.0, "catch": 0.0}
 
 
 def test_argument_errors():

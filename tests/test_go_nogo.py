@@ -131,7 +131,7 @@ def test_rewards(task_id, false_alarm, miss):
 
 def test_env_rewards_can_be_overridden():
     env = TaskEnv("GoNogo-v0", rewards={"fail": -1.0})
-    assert env.rewards == {"abort": -0.1, "correct": 1.0, "fail": -1.0, "miss": -0.5}
+    assert env.rewards == {"abort": -0.1, "correct": 1.0, "fail": -1.0, "miss": -0.5, "catch": 0.0}
 
 
 def test_decoding_outputs_a_lick_is_any_crossing_in_the_window():

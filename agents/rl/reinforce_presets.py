@@ -28,11 +28,11 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "correct_reward": (1.0, "pyrl R_CORRECT = +1"),
     "miss_reward": (-1.0, "pyrl abort_on_last_t = True with R_TERMINAL = None, i.e. R_ABORTED: a trial that ends "
                           "without a response earns the abort reward (else always fixating earns 0, a local "
-                          "optimum where the policy stops responding). pyrl's tasks have no catch trials; here "
-                          "a catch trial (no response window) held to its end earns it too, as breaking fixation "
-                          "does, so catch "
-                          "trials teach nothing and the trained PerceptualDecision-v0 policy held 0 % of them "
-                          "(percent correct leaves them out; a separate catch reward needs the task's rule)"),
+                          "optimum where the policy stops responding)"),
+    "catch_reward": (0.0, "pyrl's tasks have no catch trials; a catch trial (no response window) held to its end "
+                          "earns 0, pyrl's reward of a step that is neither aborted nor answered, so holding beats "
+                          "breaking fixation (-1). With the miss reward there (-1 either way) catch trials taught "
+                          "nothing and a trained PerceptualDecision-v0 policy held 0 % of them"),
     "l2_rates": (0.002, "pyrl simple.py 'L2_r' = 0.002, the rate penalty of its ReLU rate network (its GRU has 0): "
                         "without it the E/I network's activity ran away (rates > 1e18) within 100 updates on "
                         "PerceptualDecision-v0 at learning rates 0.004 and 0.001"),
@@ -95,7 +95,7 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
             raise ValueError(f"hyperparameter {key} must be a finite number >= 0, got {v!r}")
     if hp["positivity"] not in ("rectify", "abs"):
         raise ValueError(f"hyperparameter positivity must be 'rectify' or 'abs', got {hp['positivity']!r}")
-    for key in ("abort_reward", "correct_reward", "miss_reward"):
+    for key in ("abort_reward", "correct_reward", "miss_reward", "catch_reward"):
         if isinstance(hp[key], bool) or not isinstance(hp[key], (int, float)) or not math.isfinite(hp[key]):
             raise ValueError(f"hyperparameter {key} must be a finite number, got {hp[key]!r}")
     betas = hp["adam_betas"]

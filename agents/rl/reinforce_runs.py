@@ -155,8 +155,9 @@ class ReinforceRun:
         self.criterion, self.device, self.quiet = criterion, device, quiet
         is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
         self.show_bar = (not quiet and sys.stderr.isatty() and not is_ci) if progress is None else bool(progress)
-        self.rewards = {"abort": float(hp["abort_reward"]), "correct": float(hp["correct_reward"]),
-                        "miss": float(hp["miss_reward"])}
+        rewards = {"abort": float(hp["abort_reward"]), "correct": float(hp["correct_reward"]),
+                   "miss": float(hp["miss_reward"]), "catch": float(hp["catch_reward"])}
+        self.rewards = {k: v for k, v in rewards.items() if k in task.rule.default_rewards}
         self.network = policy_network(task, hp, seed_int(seed, 8))
         self.baseline = GRUBaseline(self.network.n_units, self.network.n_out, hp["baseline_units"],
                                     hp["baseline_initial_value"], seed=seed_int(seed, 9))

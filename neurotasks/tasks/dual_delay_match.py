@@ -8,7 +8,7 @@ import numpy as np
 
 from neurotasks.batch import TrialBatch
 from neurotasks.domains import Values
-from neurotasks.rules import DEFAULT_CHOICE_REWARDS, ResponseRule
+from neurotasks.rules import DEFAULT_CHOICE_REWARDS, ResponseRule, held_to_end_reward
 from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS
 from neurotasks.tasks.decision import DecisionTask
 from neurotasks.timing import Duration
@@ -60,11 +60,11 @@ class TwoAnswerRule(ResponseRule):
         second = respond & in_second
         last = t >= table["length"] - 1
         scored = np.where(first_now, action - 1 == table["answer_1"], action - 1 == table["answer_2"])
+        catch = table["catch"]
         reward = np.where(early, rewards["abort"],
                           np.where(first_now | second, np.where(scored, rewards["correct"], rewards["fail"]),
-                                   np.where(last, rewards["miss"], 0.0)))
+                                   held_to_end_reward(last, catch, rewards)))
         both = second & (acc["first"] == table["answer_1"]) & (action - 1 == table["answer_2"])
-        catch = table["catch"]
         return {
             "reward": reward.astype(np.float64, copy=False),
             "done": early | second | last,

@@ -41,7 +41,7 @@ class ValueRule(ResponseRule):
     def __init__(self, value_per_a: float) -> None:
         self.choice = ChoiceRule(response_period="decision", rt_period="decision")
         self.default_rewards = {"abort": DEFAULT_CHOICE_REWARDS["abort"], "value_per_a": float(value_per_a),
-                                "miss": DEFAULT_CHOICE_REWARDS["miss"]}
+                                "miss": DEFAULT_CHOICE_REWARDS["miss"], "catch": DEFAULT_CHOICE_REWARDS["catch"]}
 
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
         table = self.choice.trial_table(batch)

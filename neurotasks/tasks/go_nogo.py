@@ -21,7 +21,7 @@ import numpy as np
 from neurotasks.batch import TrialBatch
 from neurotasks.criterion import Criterion
 from neurotasks.domains import Values
-from neurotasks.rules import DEFAULT_CHOICE_REWARDS, ChoiceRule
+from neurotasks.rules import DEFAULT_CHOICE_REWARDS, ChoiceRule, held_to_end_reward
 from neurotasks.task import MAX_BATCH_BYTES, MAX_TRIAL_STEPS, Trials
 from neurotasks.tasks.decision import HIGH, LOW, DecisionTask
 from neurotasks.timing import Duration
@@ -71,7 +71,7 @@ class GoNoGoRule(ChoiceRule):
         rejected = last & ~respond & ~go & ~catch                   # withheld to the end of a no-go trial
         hit = np.where(go, answered & on_target, rejected)
         outcome = np.where(answered, np.where(on_target, rewards["correct"], rewards["fail"]),
-                           np.where(rejected, rewards["correct"], np.where(last, rewards["miss"], 0.0)))
+                           np.where(rejected, rewards["correct"], held_to_end_reward(last, catch, rewards)))
         return {
             "reward": np.where(early, rewards["abort"], outcome).astype(np.float64, copy=False),
             "done": respond | last,

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from neurotasks.batch import TrialBatch
-from neurotasks.rules import ChoiceRule
+from neurotasks.rules import ChoiceRule, held_to_end_reward
 
 #: Units per ring (each of the two stimulus modalities, and the response ring).
 N_RING = 32
@@ -121,7 +121,7 @@ class RingRule(ChoiceRule):
         reward = np.where(
             early, rewards["abort"],
             np.where(answered, np.where(hit, rewards["correct"], rewards["fail"]),
-                     np.where(withheld, rewards["correct"], np.where(last, rewards["miss"], 0.0))))
+                     np.where(withheld, rewards["correct"], held_to_end_reward(last, catch, rewards))))
         return {
             "reward": reward.astype(np.float64, copy=False),
             "done": respond | last,
