@@ -49,6 +49,7 @@ from neurotasks.env import (
 from neurotasks.noise import add_normals
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
+from neurotasks.trial_streams import generators_from, streams_state
 from neurotasks.work_arrays import WorkArrays
 
 
@@ -86,6 +87,7 @@ class TaskVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._env = np.arange(self.num_envs)
         self._rngs: list[np.random.Generator] | None = None
+        self._stream_steps: int | None = None      # the stream's first size (from a probe of the task)
         # A step's row: inputs, then its record (targets, mask, gt, period index; small ints are
         # exact in float32), which is what ``info`` and the rule read.
         self._n_in, self._n_out = len(self.task.input_names), len(self.task.output_names)
@@ -139,6 +141,12 @@ class TaskVectorEnv(VectorEnv):
         self._n_table[group] = keep
 
         rngs = [self._rngs[i] for i in group]
+        for i, rng in zip(group.tolist(), rngs, strict=True):   # where each chunk's trials start, and from what
+            log = self._chunk_log[i]
+            while len(log) > 1 and log[1][0] <= self._started[i]:
+                log.pop(0)                           # every trial of the oldest chunk has been started
+            log.append((int(self._drawn[i]), rng.bit_generator.state))
+        self._drawn[group] += self.trial_chunk
         batch = self.task.drafts_from(rngs, self.trial_chunk)
         g, chunk = len(group), self.trial_chunk
         lengths = batch.lengths.reshape(g, chunk)
@@ -261,6 +269,7 @@ class TaskVectorEnv(VectorEnv):
     def _start_trials(self, rows: np.ndarray) -> None:
         """Move the sub-environments in ``rows`` (indices) to the first step of their next trial."""
         self._entry[rows] += 1
+        self._started[rows] += 1
         bounds = self._flat_tables["bounds"][self._entry[rows]]
         if bounds.min() < 0:                         # a slot past a row's last trial: (0, -1)
             self._refill()
@@ -282,22 +291,36 @@ class TaskVectorEnv(VectorEnv):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
-        seeds = self._check_seeds(seed)
+        """Start a new trial in every sub-environment: of new streams (``seed``: see ``_check_seeds``),
+        of the streams a ``trial_streams()`` left off (``options={"trial_streams": state}``), or
+        of the current streams (neither)."""
+        streams = self._check_reset_options(seed, options)
+        seeds = self._check_seeds(seed) if streams is None else None
         n = self.num_envs
-        if seeds is not None:  # new generators: start new streams of trials
-            self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            probe = self.task.trials(32, 0)
-            # Room for the trials a row keeps plus a new chunk, at a generous mean length (rows grow
-            # when a chunk needs more): the stream is the env's memory, and a step reads one
-            # scattered row of it per sub-environment, so smaller is faster too.
+        if seeds is not None or streams is not None:  # new generators: start new streams of trials
+            if streams is not None:
+                self._rngs, offsets = generators_from(streams, self.task.id, n, self.trial_chunk)
+            else:
+                self._rngs, offsets = [seeding.np_random(s)[0] for s in seeds], np.zeros(n, np.int64)
+            if self._stream_steps is None:
+                probe = self.task.trials(32, 0)
+                # Room for the trials a row keeps plus a new chunk, at a generous mean length (rows
+                # grow when a chunk needs more): the stream is the env's memory, and a step reads one
+                # scattered row of it per sub-environment, so smaller is faster too.
+                self._stream_steps = (int(1.25 * self._table_capacity * probe.lengths.mean())
+                                      + int(probe.lengths.max()) + 1)
             self._stream = None
-            self._make_streams(int(1.25 * self._table_capacity * probe.lengths.mean()) + int(probe.lengths.max()) + 1)
+            self._make_streams(self._stream_steps)
             # "bounds" first: every slot empty, so the first trials are drawn now.
             self._tables = {"bounds": np.full((n, self._table_capacity, 2), -1, np.int64)}
             self._link_views()
             self._n_table = np.zeros(n, np.int64)
             self._filled = np.zeros(n, np.int64)
-            self._entry = self._env * self._table_capacity - 1
+            # The first chunk's first ``offsets`` trials are skipped (a restored stream's).
+            self._entry = self._env * self._table_capacity - 1 + offsets
+            self._started = offsets - 1              # each one's trials started, counted from its first chunk
+            self._drawn = np.zeros(n, np.int64)      # and drawn
+            self._chunk_log: list[list[tuple[int, dict]]] = [[] for _ in range(n)]
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
         self._acc = self._rule.new_accumulator(n)
         self._start_trials(self._env)                # the first build makes every table
@@ -307,6 +330,40 @@ class TaskVectorEnv(VectorEnv):
         self._resetting = np.zeros(0, np.intp)
         self._any_autoreset = False
         return self._observe(), {}
+
+    def _check_reset_options(self, seed: Any, options: Any) -> Any:
+        """The ``trial_streams`` of ``options`` (None if not given); errors for unknown options
+        and for streams given with a seed."""
+        if options is None:
+            return None
+        if not isinstance(options, Mapping):
+            raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
+        unknown = sorted(set(options) - {"trial_streams"})
+        if unknown:
+            raise ValueError(f"options has unknown key(s) {unknown}; TaskVectorEnv.reset takes 'trial_streams'")
+        streams = options.get("trial_streams")
+        if streams is not None and seed is not None:
+            raise ValueError("give reset either seed or options['trial_streams'], not both")
+        return streams
+
+    def trial_streams(self) -> dict[str, Any]:
+        """Where every sub-environment's stream of trials stands: a JSON object from which
+        ``reset(options={"trial_streams": it})`` (on an env of the same task, ``num_envs`` and
+        ``trial_chunk``) starts the trials that ``reset()`` would start here now, and continues
+        as this env would (:mod:`neurotasks.trial_streams`)."""
+        if self._rngs is None:
+            raise gym.error.ResetNeeded("call reset() before trial_streams()")
+        states, offsets = [], []
+        for i, (log, rng) in enumerate(zip(self._chunk_log, self._rngs, strict=True)):
+            following = int(self._started[i]) + 1
+            if following >= self._drawn[i]:          # not drawn yet: the chunk the generator draws next
+                states.append(rng.bit_generator.state)
+                offsets.append(following - int(self._drawn[i]))
+                continue
+            first, state = next((f, st) for f, st in reversed(log) if f <= following)
+            states.append(state)
+            offsets.append(following - first)
+        return streams_state(self.task.id, self.trial_chunk, states, offsets)
 
     def _check_seeds(self, seed: Any) -> list[int | None] | None:
         """Each sub-environment's seed (None: fresh entropy), or None to continue the streams.
