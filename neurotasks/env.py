@@ -185,9 +185,18 @@ class TaskEnv(gym.Env):
         self.trial_chunk = int(trial_chunk)
         self.observation_space, self.action_space = make_spaces(self.task)
         self._rule = self.task.rule
-        self._tabulate = self._rule.stateless and isinstance(self.action_space, spaces.Discrete)
+        self._tabulate = self._rule.stateless and isinstance(self.action_space, spaces.Discrete) \
+            and getattr(self._rule, "observe", None) is None       # observe reads the rule's state (_row, _acc)
         self._n_actions = self.action_space.n if isinstance(self.action_space, spaces.Discrete) else 0
         self._period_names = self.task.period_names
+        # The two hooks of agent-dependent tasks (both None for every other task, whose steps
+        # never look at them): a TrialStream task's ``chain``, which continues this env's stream
+        # of trials from its ``_carry`` chunk after chunk (neurotasks/tasks/trial_stream.py),
+        # and a rule's ``observe``, which rewrites an observation from the rule's state (the
+        # second-stage state the first choice led to, a cursor the actions moved).
+        self._chain = getattr(self.task, "chain", None)
+        self._carry = None
+        self._rewrite = getattr(self._rule, "observe", None)
         self._batch = None
         self._episode_over = True
 
@@ -196,6 +205,8 @@ class TaskEnv(gym.Env):
         """Move to the next trial of the chunk, drawing a new chunk when this one is used up."""
         if self._batch is None or self._k + 1 >= len(self._batch):
             batch = self._batch = self.task.trials(self.trial_chunk, self.np_random)
+            if self._chain is not None:
+                self._carry = self._chain(batch, self.task.new_carry(1) if self._carry is None else self._carry)
             self._table = self._rule.trial_table(batch)
             names = np.array([*self._period_names, None], dtype=object)
             self._period_of_step = names[batch.period_of_steps()]
@@ -255,10 +266,17 @@ class TaskEnv(gym.Env):
         super().reset(seed=seed)
         if seed is not None:
             self._batch = None  # a new seed starts a new stream of trials
+            self._carry = None
         self._n_trials = 0
         self._episode_over = False
         self._next_trial()
-        return self._obs_rows[0], {}
+        return self._observation(0), {}
+
+    def _observation(self, t: int) -> np.ndarray:
+        """Step ``t``'s observation of the current trial (rewritten by the rule's ``observe`` hook, if any)."""
+        if self._rewrite is None:
+            return self._obs_rows[t]
+        return self._rewrite(self._row, self._acc, np.array([t]), self._obs_rows[t][None].copy())[0]
 
     def step(self, action):
         if self._batch is None:
@@ -292,13 +310,13 @@ class TaskEnv(gym.Env):
             if self.trials_per_episode is not None and self._n_trials >= self.trials_per_episode:
                 terminated = True
                 self._episode_over = True
-                obs = self._obs_rows[min(t + 1, self._length - 1)].copy()   # may have been returned already
+                obs = self._observation(min(t + 1, self._length - 1)).copy()   # may have been returned already
             else:
                 self._next_trial()
-                obs = self._obs_rows[0]
+                obs = self._observation(0)
         else:
             self._t = t + 1
-            obs = self._obs_rows[t + 1]
+            obs = self._obs_rows[t + 1] if self._rewrite is None else self._observation(t + 1)
         return obs, reward, terminated, False, info
 
     def render(self):

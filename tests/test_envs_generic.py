@@ -92,9 +92,12 @@ def test_same_seed_same_rollout(task_id):
 
 
 def test_different_seeds_differ(task_id):
+    """Different seeds give different observations, or different trials (a bandit's only input, its
+    pull cue, is the same on every trial: its seeds differ in the arms' probabilities)."""
     a = rollout(gym.make(task_id), seed=3, n_steps=20)
     b = rollout(gym.make(task_id), seed=4, n_steps=20)
-    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x[0], y[0]) and x[-1].get("trial") == y[-1].get("trial")
+                   for x, y in zip(a, b, strict=True))
 
 
 def test_reseeding_restarts_the_stream(task_id):

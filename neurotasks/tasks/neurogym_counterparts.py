@@ -29,8 +29,16 @@ class Counterpart:
 NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
     "AntiReach": Counterpart("Yang19Anti-v0", note="anti=True; a ring of 32 directions, fixation offset as the go "
                              "cue (Yang et al. 2019's Anti). anti=False is Yang19Go-v0."),
+    "Bandit": Counterpart("Bandit-v0", {"arm_probs": (0.5, 0.5)},
+                          note="NeuroGym's fixed probabilities (arm_probs); the default is Wang et al. 2018's "
+                          "episodes of 100 trials with p_1 ~ U[0, 1], p_2 = 1 - p_1. Action 0 pulls none; the "
+                          "previous action and reward are the agent's to feed back"),
     "ContextDecisionMaking": Counterpart("ContextDecision-v0", note="use_expl_context=True; Song et al. 2016's "
                                          "coding. use_expl_context=False is SingleContextDecision-v0."),
+    "DawTwoStep": Counterpart("DawTwoStep-v0", note="Daw et al. 2011's 0.7 / 0.3 transitions and four reward "
+                              "probabilities drifting as reflected Gaussian walks (sd 0.025 in [0.25, 0.75]); "
+                              "NeuroGym's 0.8 / 0.2 and two probabilities (0.9, 0.1) that swap with p = 0.025 "
+                              "are not offered"),
     "DelayComparison": Counterpart("ParametricWorkingMemory-v0", {"delay": 1000.0},
                                    note="the same Romo et al. frequency pairs; the paper's delay is 3 s (the "
                                    "default), NeuroGym's 1 s"),
@@ -63,10 +71,6 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
 
 #: NeuroGym tasks without a counterpart here, and why.
 NO_COUNTERPART: dict[str, str] = {
-    "Bandit": "Wang et al. 2018's meta-RL bandit feeds back the previous action and reward and keeps the arms' "
-              "probabilities across an episode's trials; trials here are drawn independently and ahead of the "
-              "agent's actions",
-    "DawTwoStep": "the second stage depends on the agent's first choice, which trials drawn ahead of time cannot do",
     "HierarchicalReasoning": "its rule alternates in unannounced blocks of 10-20 trials: trials here are drawn "
                              "independently",
     "Reaching1DWithSelfDistraction": "a closed-loop cursor (observations follow the actions) and no source paper",
