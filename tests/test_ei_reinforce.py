@@ -359,12 +359,6 @@ def test_bad_arguments_are_refused_by_name(tmp_path, kwargs, message):
                         hyperparams=TINY, **kwargs)
 
 
-def test_a_task_with_box_actions_is_refused_naming_its_action_space(tmp_path):
-    with pytest.raises(ValueError, match=r"discrete actions; DelayedReach-v0's action space is Box"):
-        train_reinforce("DelayedReach-v0", out=tmp_path / "run", max_updates=1, quiet=True, figures=False)
-    assert not (tmp_path / "run").exists()
-
-
 def test_initial_hold_needs_a_trained_output_bias():
     task = neurotasks.make_task("PerceptualDecision-v0")
     with pytest.raises(ValueError, match="train_bias"):

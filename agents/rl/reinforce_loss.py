@@ -40,8 +40,13 @@ def discount_per_step(dt: float, tau_reward: float) -> float:
 def policy_loss(log_probs: torch.Tensor, actions: torch.Tensor, advantages: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
     """-(1/B) Σ M log π(a) A: ``log_probs`` (B, T, A), ``actions`` (B, T) int64, ``advantages`` and ``mask`` (B, T)."""
-    taken = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-    return -(taken * advantages.detach() * mask).sum() / log_probs.shape[0]
+    return policy_gradient_loss(log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1), advantages, mask)
+
+
+def policy_gradient_loss(taken_log_probs: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """-(1/B) Σ M log π(a_t) A_t from the log-probabilities of the actions taken (B, T), any action
+    distribution (the softmax's, the Gaussian's density: Williams 1992's REINFORCE is the same rule)."""
+    return -(taken_log_probs * advantages.detach() * mask).sum() / taken_log_probs.shape[0]
 
 
 def baseline_loss(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -59,6 +59,25 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
                           "the chance of holding 25 steps is 3^-25: every trial aborts, every return equals the "
                           "baseline, and REINFORCE's gradient is exactly 0. The analogue of the fixation training "
                           "animals get before the task"),
+    "initial_action_sd": (None, "Box actions only (a Gaussian readout, agents.rl.reinforce_readout; not in pyrl, "
+                                "whose actions are discrete): the Gaussian's starting sd, the same on every action "
+                                "dimension. None: for a task whose rule aborts a trial that strays beyond a "
+                                "tolerance during hold periods (DelayedReach-v0, SequenceExecution-v0), the sd at "
+                                "which a policy whose mean is on the hold target stays within it through the hold "
+                                "periods' mean number of steps with probability initial_hold (DelayedReach-v0: "
+                                "0.07 for tolerance 0.2); otherwise a tenth of the Box's half-width (Williams 1992 "
+                                "leaves σ's start open)"),
+    "box_readout_scale": (0.01, "Box actions only: the untrained network's readout weights times this, so that its "
+                                "mean action stays near the hold target that the output bias sets (the analogue of "
+                                "initial_hold). Measured on DelayedReach-v0 (64 trials of the untrained default "
+                                "policy, its sd from initial_action_sd): 6 %, 14 % and 23 % of trials held through "
+                                "the target and delay periods at 0.1, 0.03 and 0.01"),
+    "error_scale": (None, "Box actions only: the tracking rule's reward per step is -error_scale x the step's mean "
+                          "squared error (neurotasks.rules.TrackingRule). None: 1 / the task's mean trial length "
+                          "in steps, so a completed trial's return is about minus its mean squared error. The "
+                          "rule's default 1 sums the error over the steps: at the criterion's RMSE 0.1 a "
+                          "DelayedReach-v0 trial (170 steps) would cost -1.7, more than breaking fixation at "
+                          "once (abort_reward -1), and REINFORCE would learn to abort"),
     "validate_every": (20, "updates between validations (pyrl validates every checkfreq = 50 updates of 10 trials, "
                            "i.e. every 500 trials; here every 20 x 64 = 1280)"),
 }
@@ -89,7 +108,7 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         v = hp[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or math.isnan(v):
             raise ValueError(f"hyperparameter {key} must be a number > 0, got {v!r}")
-    for key in ("sigma_rec", "l2_rates"):
+    for key in ("sigma_rec", "l2_rates", "box_readout_scale"):
         v = hp[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
             raise ValueError(f"hyperparameter {key} must be a finite number >= 0, got {v!r}")
@@ -105,6 +124,14 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     hp["adam_betas"] = [float(b) for b in betas]
     if hp["baseline_initial_value"] is None:
         hp["baseline_initial_value"] = float(hp["abort_reward"])
+    sd = hp["initial_action_sd"]
+    if sd is not None and (isinstance(sd, bool) or not isinstance(sd, (int, float)) or not (math.isfinite(sd)
+                                                                                          and sd > 0)):
+        raise ValueError(f"hyperparameter initial_action_sd must be a finite number > 0 or None, got {sd!r}")
+    scale = hp["error_scale"]
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
+                              or not (math.isfinite(scale) and scale > 0)):
+        raise ValueError(f"hyperparameter error_scale must be a finite number > 0 or None, got {scale!r}")
     hold = hp["initial_hold"]
     if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 < hold < 1):
         raise ValueError(f"hyperparameter initial_hold must be a probability in (0, 1) or None, got {hold!r}")
