@@ -176,6 +176,8 @@ class TaskVectorEnv(VectorEnv):
             if key not in self._tables:
                 self._tables[key] = np.zeros((self.num_envs, self._table_capacity, *value.shape[2:]), value.dtype)
                 self._link_views()
+                if key == "timeout":
+                    self._no_timeout = self._tables[key][0, :0].copy()
             _raw(self._tables[key])[rows, cols] = _raw(value)
         self._n_table[group] += chunk
         self._tables["bounds"][group, self._n_table[group]] = (0, -1)   # marks the end of each row's trials
@@ -463,11 +465,14 @@ class TaskVectorEnv(VectorEnv):
             at_last &= stepping
         ending = (quiet & at_last).nonzero()[0]
         reward = np.zeros(n)
-        outcome = self._rows("timeout", self._entry[ending])
-        reward[ending] = outcome["outcome"]["reward"]
-        if quiet.all():
-            return reward, ending, outcome
+        if ending.size:
+            outcome = self._rows("timeout", self._entry[ending])
+            reward[ending] = outcome["outcome"]["reward"]
+        else:                                        # most steps: nothing ends, nothing to read
+            outcome = self._no_timeout
         acting = (~quiet).nonzero()[0]
+        if not acting.size:
+            return reward, ending, outcome
         res = rule.step(self._rule_table(self._entry[acting]), None, self._pos[acting] - self._first[acting],
                         actions[acting], None, None, self.rewards, self.task.dt)
         reward[acting] = res["reward"]
