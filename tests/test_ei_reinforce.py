@@ -25,6 +25,7 @@ from agents.rl.reinforce_baseline import GRUBaseline
 from agents.rl.reinforce_loss import baseline_loss, discount_per_step, policy_loss, rate_penalty, returns_to_go
 from agents.rl.reinforce_policy import PolicyStepper, action_log_probs
 from agents.rl.reinforce_rollout import collect
+from agents.rl.reinforce_runs import CHECKPOINT_VERSION as CKPT_VERSION
 from agents.rl.reinforce_runs import policy_network, train_reinforce
 from neurotasks.vector_env import TaskVectorEnv
 
@@ -249,7 +250,8 @@ def test_dales_law_and_masks_hold_after_training(tmp_path, positivity):
                            agents.training.trainer.seed_int(0, 8))
     trained = agents.load(run.path)
     assert isinstance(trained, EIRNN)
-    trained.load_state_dict(agents.checkpoint.load(run.path / runs.CHECKPOINT, 1, torch.device("cpu"))["policy"])
+    saved = agents.checkpoint.load(run.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
+    trained.load_state_dict(saved["policy"])
     assert not torch.equal(trained.w_rec, start.w_rec)                # the last policy: it did learn something
     w_in, w_rec, w_out = (w.detach().numpy() for w in trained.weights())
     n_exc = trained.n_exc
@@ -272,8 +274,8 @@ def test_resume_after_an_interruption_continues_as_the_uninterrupted_run(tmp_pat
     whole = tiny_run(tmp_path / "whole", updates=6)
     tiny_run(tmp_path / "split", updates=3)                            # interrupted after 3 updates
     split = tiny_run(tmp_path / "split", updates=6)                    # the same call resumes it
-    ck_whole = agents.checkpoint.load(whole.path / runs.CHECKPOINT, 1, torch.device("cpu"))
-    ck_split = agents.checkpoint.load(split.path / runs.CHECKPOINT, 1, torch.device("cpu"))
+    ck_whole = agents.checkpoint.load(whole.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
+    ck_split = agents.checkpoint.load(split.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
     assert ck_split["updates"] == ck_whole["updates"] == 6
     for part in ("policy", "baseline"):
         assert all(torch.equal(ck_whole[part][k], ck_split[part][k]) for k in ck_whole[part]), part

@@ -28,6 +28,7 @@ from agents.rl.reinforce_loss import policy_gradient_loss, rate_penalty, returns
 from agents.rl.reinforce_policy import PolicyStepper, policy_actions, taken_log_probs
 from agents.rl.reinforce_readout import CategoricalReadout, GaussianReadout, readout_for
 from agents.rl.reinforce_rollout import collect
+from agents.rl.reinforce_runs import CHECKPOINT_VERSION as CKPT_VERSION
 from agents.rl.reinforce_runs import (
     READOUT_WEIGHTS,
     initial_action_sd,
@@ -58,7 +59,7 @@ def results(history):
 
 
 def checkpoint(run):
-    return agents.checkpoint.load(run.path / runs.CHECKPOINT, 1, torch.device("cpu"))
+    return agents.checkpoint.load(run.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
 
 
 # ---------------------------------------------------------------- the distribution

@@ -19,6 +19,7 @@ recording, with autograd, by the fused ``forward``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,10 +50,12 @@ class Rollout:
 
 
 def collect(network: EIRNN, env: TaskVectorEnv, generator: torch.Generator, seeds: list[int] | None = None,
-            max_steps: int = 100_000, readout: Readout | None = None) -> Rollout:
+            max_steps: int = 100_000, readout: Readout | None = None,
+            reset_options: dict[str, Any] | None = None) -> Rollout:
     """Play one trial in every sub-environment of ``env`` with the policy ``network`` and its ``readout``
     (None: a softmax over ``network``'s outputs), sampling its actions (``generator``: the recurrent and the
-    action noise); ``seeds``: the sub-environments' seeds for this reset (None: their streams continue)."""
+    action noise); ``seeds``: the sub-environments' seeds for this reset (None: their streams continue);
+    ``reset_options``: the reset's options (``{"trial_streams": ...}``: the streams a checkpoint left off)."""
     import time
 
     clock = time.perf_counter
@@ -77,7 +80,7 @@ def collect(network: EIRNN, env: TaskVectorEnv, generator: torch.Generator, seed
     quiet = readout.quiet_action
 
     start = clock()
-    obs, _ = env.reset(seed=seeds)
+    obs, _ = env.reset(seed=seeds, options=reset_options)
     env_s = clock() - start
     t = 0
     while True:

@@ -26,10 +26,12 @@ trained :class:`EIRNN` (its ``n_out`` outputs are the action logits, or the Gaus
 analysis of networks applies to it; config.json's "reinforce" entry holds the hyperparameters, its "readout" entry
 the action distribution. A Gaussian readout's learned log sd is in readout.safetensors beside model.safetensors
 (:func:`load_policy` gives both back). checkpoint.safetensors (:mod:`agents.checkpoint`) holds both networks,
-the readout's parameters, both optimizers, the counters, the history and the torch generator's state. Resuming
-(the same call on the same folder) restores all of it. Every update seeds its trials from (seed, updates) and
-every validation its batch from (seed, updates), so a run resumed from a checkpoint continues exactly as the
-uninterrupted run would have (the environments' state needs no saving).
+the readout's parameters, both optimizers, the counters, the history, the torch generator's state and where the
+environments' streams of trials stand (``TaskVectorEnv.trial_streams()``, JSON: each generator's state and place
+in its chunk). Resuming (the same call on the same folder) restores all of it. The streams are seeded once, from
+the run's seed, and continue from update to update (reseeding every update drew fresh generators and chunks each
+time, about a third of the environment's time); every validation seeds its batch from (seed, updates). So a run resumed
+from a checkpoint continues exactly as the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -79,13 +81,14 @@ from neurotasks.vector_env import TaskVectorEnv
 
 #: the agent's name (``neurotasks train ID --agent ei-reinforce``)
 AGENT = "ei-reinforce"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2         #: 2: the environments' trial streams are kept (1 reseeded them every update)
 CHECKPOINT_KIND = "ei-reinforce-run"
 CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "kind": str, "policy": dict, "baseline": dict, "policy_optimizer": dict, "baseline_optimizer": dict,
     "updates": int, "trials": int, "skipped_updates": int, "wall_s": (int, float), "env_s": (int, float),
     "history": list, "best": (dict, type(None)), "reached": (dict, type(None)), "stopped": (str, type(None)),
     "figures_updates": (int, type(None)), "interval": dict, "generator": torch.Tensor,
+    "trial_streams": (dict, type(None)),
 }
 VALIDATION_TRIALS = PRESETS[DEFAULT_PRESET].validation_trials
 RESUME_KEYS = ("task", "agent", "model", "reinforce", "seed", "criterion")
@@ -241,8 +244,10 @@ class ReinforceRun:
         self.baseline_opt = torch.optim.Adam(self.baseline.parameters(), lr=hp["baseline_learning_rate"],
                                              betas=betas, eps=hp["adam_eps"])
         self.discount = discount_per_step(float(task.dt), float(hp["tau_reward"]))
-        # each update reseeds every sub-environment (its trial and the one autoreset draws after it)
-        self.env = TaskVectorEnv(hp["trials_per_update"], task, rewards=self.rewards, trial_chunk=2)
+        # one trial per sub-environment and update, from streams seeded once (see the module docstring)
+        self.env = TaskVectorEnv(hp["trials_per_update"], task, rewards=self.rewards)
+        self._env_started = False
+        self._restored_streams: dict[str, Any] | None = None    # a checkpoint's, put back at the next update
         self.generator = torch.Generator().manual_seed(seed_int(seed, 3))
         self.config = _normalise({
             "task": {"id": task.id, "kwargs": dict(task.kwargs)},
@@ -290,10 +295,20 @@ class ReinforceRun:
                 "updates": 0, "update_s": 0.0, "env_s": 0.0}
 
     def _env_seeds(self) -> list[int]:
-        """Each sub-environment's seed for the next update, from the run's seed and the updates done: the
-        trials of update k are the same whether or not the run was interrupted before it."""
-        state = np.random.SeedSequence([self.seed, 7, self.updates]).generate_state(self.env.num_envs)
+        """Each sub-environment's seed, from the run's seed: the streams of trials of the whole run."""
+        state = np.random.SeedSequence([self.seed, 7]).generate_state(self.env.num_envs)
         return [int(s) for s in state]
+
+    def _env_reset(self) -> tuple[list[int] | None, dict[str, Any] | None]:
+        """(seeds, options) of the next update's ``env.reset``: the run's seeds at its first update, a resumed
+        run's saved streams at the first after resuming, else none (the streams continue)."""
+        if self._env_started:
+            return None, None
+        self._env_started = True
+        if self._restored_streams is not None:
+            streams, self._restored_streams = self._restored_streams, None
+            return None, {"trial_streams": streams}
+        return self._env_seeds(), None
 
     # ---------------------------------------------------------------- persistence
     def start_or_resume(self) -> bool:
@@ -311,6 +326,7 @@ class ReinforceRun:
             "history": self.history, "best": self.best, "reached": self.reached, "stopped": self.stopped,
             "figures_updates": self.figures_updates, "interval": dict(self.interval),
             "generator": self.generator.get_state(),
+            "trial_streams": self.env.trial_streams() if self._env_started else self._restored_streams,
         }
 
     def save_checkpoint(self) -> None:
@@ -351,12 +367,14 @@ class ReinforceRun:
                     "figures_updates"):
             setattr(self, key, ckpt[key])
         self.wall_s, self.env_s, self.interval = float(ckpt["wall_s"]), float(ckpt["env_s"]), dict(ckpt["interval"])
+        self._restored_streams = ckpt["trial_streams"]
 
     # ---------------------------------------------------------------- one update
     def update(self) -> None:
         """One batch of trials and one update of each network."""
         start = time.perf_counter()
-        roll = collect(self.network, self.env, self.generator, self._env_seeds(), readout=self.readout)
+        seeds, options = self._env_reset()
+        roll = collect(self.network, self.env, self.generator, seeds, readout=self.readout, reset_options=options)
         log_probs, rates = taken_log_probs(self.network, self.readout, roll.inputs, roll.actions,
                                            float(self.task.dt), roll.noise)
         returns = returns_to_go(roll.rewards, roll.mask, self.discount)
