@@ -17,7 +17,12 @@ kept for the next refill (``WorkArrays``), so refills reuse their memory without
 process-wide allocator setting.
 
 Autoreset follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after an
-episode ends resets that sub-environment, ignores its action and returns reward 0.
+episode ends resets that sub-environment, ignores its action and returns reward 0. With
+``autoreset_mode=AutoresetMode.DISABLED`` a sub-environment whose episode ended is parked
+instead: later steps ignore its action, show its last observation and report nothing (reward 0,
+not terminated, info masked off) until ``reset()`` (all) or ``reset(options={"reset_mask": m})``
+(those in ``m``) starts its next episode. A loop that plays one episode per sub-environment and
+then resets them all (trial-aligned batches) thus draws no trial it throws away.
 
 A copy (``copy.deepcopy``, ``pickle``) continues exactly as the original: the flat views of the
 stream and of the per-trial tables are not copied (a copy of a view is a separate array, which
@@ -65,9 +70,19 @@ class TaskVectorEnv(VectorEnv):
     def __init__(self, num_envs: int = 1, task: str | Task = "PerceptualDecision-v0", *,
                  trials_per_episode: int | None = 1, rewards: Mapping[str, float] | None = None,
                  render_mode: str | None = None, trial_chunk: int | None = None,
-                 max_episode_steps: int | None = None, **task_kwargs: Any) -> None:
+                 max_episode_steps: int | None = None, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+                 **task_kwargs: Any) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        modes = (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED)
+        try:
+            mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            mode = None
+        if mode not in modes:
+            raise ValueError(f"autoreset_mode must be one of {[m.value for m in modes]}, got {autoreset_mode!r}")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self._parks = mode is AutoresetMode.DISABLED     # an ended episode waits for reset()
         if max_episode_steps is not None and (not isinstance(max_episode_steps, (int, np.integer))
                                               or max_episode_steps < 1):
             raise ValueError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
@@ -296,7 +311,9 @@ class TaskVectorEnv(VectorEnv):
         """Start a new trial in every sub-environment: of new streams (``seed``: see ``_check_seeds``),
         of the streams a ``trial_streams()`` left off (``options={"trial_streams": state}``), or
         of the current streams (neither)."""
-        streams = self._check_reset_options(seed, options)
+        streams, mask = self._check_reset_options(seed, options)
+        if mask is not None:
+            return self._reset_some(mask.nonzero()[0])
         seeds = self._check_seeds(seed) if streams is None else None
         n = self.num_envs
         if seeds is not None or streams is not None:  # new generators: start new streams of trials
@@ -333,20 +350,43 @@ class TaskVectorEnv(VectorEnv):
         self._any_autoreset = False
         return self._observe(), {}
 
-    def _check_reset_options(self, seed: Any, options: Any) -> Any:
-        """The ``trial_streams`` of ``options`` (None if not given); errors for unknown options
-        and for streams given with a seed."""
+    def _reset_some(self, rows: np.ndarray):
+        """Start the next episode of the sub-environments in ``rows`` (their streams continue)."""
+        self._start_trials(rows)
+        self._n_trials[rows] = 0
+        self._episode_steps[rows] = 0
+        self._autoreset[rows] = False
+        self._resetting = self._autoreset.nonzero()[0]
+        self._any_autoreset = self._resetting.size > 0
+        return self._observe(), {}
+
+    def _check_reset_options(self, seed: Any, options: Any) -> tuple[Any, np.ndarray | None]:
+        """(the ``trial_streams`` of ``options``, its ``reset_mask`` as (n,) bools), each None if not
+        given; errors for unknown options and for options that do not go together."""
         if options is None:
-            return None
+            return None, None
         if not isinstance(options, Mapping):
             raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
-        unknown = sorted(set(options) - {"trial_streams"})
+        unknown = sorted(set(options) - {"trial_streams", "reset_mask"})
         if unknown:
-            raise ValueError(f"options has unknown key(s) {unknown}; TaskVectorEnv.reset takes 'trial_streams'")
-        streams = options.get("trial_streams")
+            raise ValueError(f"options has unknown key(s) {unknown}; TaskVectorEnv.reset takes 'trial_streams' "
+                             f"and 'reset_mask'")
+        streams, mask = options.get("trial_streams"), options.get("reset_mask")
         if streams is not None and seed is not None:
             raise ValueError("give reset either seed or options['trial_streams'], not both")
-        return streams
+        if mask is not None:
+            if not self._parks:
+                raise ValueError("options['reset_mask'] needs autoreset_mode=AutoresetMode.DISABLED (with the "
+                                 "default NEXT_STEP mode, ended sub-environments reset themselves)")
+            if seed is not None or streams is not None:
+                raise ValueError("options['reset_mask'] resets sub-environments on their current streams: "
+                                 "give it without seed or trial_streams")
+            if self._rngs is None:
+                raise gym.error.ResetNeeded("call reset() once before reset(options={'reset_mask': ...})")
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must be an array of {self.num_envs} bools, got {mask!r}")
+        return streams, mask
 
     def trial_streams(self) -> dict[str, Any]:
         """Where every sub-environment's stream of trials stands: a JSON object from which
@@ -428,14 +468,20 @@ class TaskVectorEnv(VectorEnv):
             np.minimum(self._pos, self._last, out=self._pos)             # stays put where a trial ended
         if self._any_autoreset:
             resetting = self._resetting
-            if self.trials_per_episode != 1:
-                self._n_trials[resetting] = 0
-            if self.max_episode_steps:
-                self._episode_steps[resetting] = 0
-            moving = np.concatenate((moving, resetting)) if moving.size else resetting   # disjoint
+            if self._parks:                          # parked: they stay put until reset
+                self._pos[resetting] -= 1
+            else:
+                if self.trials_per_episode != 1:
+                    self._n_trials[resetting] = 0
+                if self.max_episode_steps:
+                    self._episode_steps[resetting] = 0
+                moving = np.concatenate((moving, resetting)) if moving.size else resetting   # disjoint
         if moving.size:
             self._start_trials(moving)
-        self._autoreset = terminated | truncated
+        if self._parks:                              # (parked ones report neither: they are not stepping)
+            self._autoreset = self._autoreset | terminated | truncated
+        else:
+            self._autoreset = terminated | truncated
         self._resetting = self._autoreset.nonzero()[0]
         self._any_autoreset = self._resetting.size > 0
         return self._observe(), reward, terminated, truncated, info
