@@ -2,11 +2,12 @@
 
 Each of the env's ``num_envs`` sub-environments plays one trial: ``env.reset()`` starts a fresh trial in every
 one (continuing their seeded streams of trials), then all step together until every trial has ended (a
-response, a broken fixation, or the trial's last step). A sub-environment whose trial ended keeps being stepped
-(Gymnasium's next-step autoreset starts its next trial), but its steps are masked out and its next trial is
-discarded by the next ``reset``; it is given the rule's quiet action (fixate), on which the env does no work
-and its next trial rarely ends before the batch's last one (fewer new trials drawn mid-rollout). (A Box task's
-rule has no quiet action: its finished sub-environments keep acting on the policy's draws, unrecorded.) One Python
+response, a broken fixation, or the trial's last step). A sub-environment whose trial ended keeps being stepped,
+its steps masked out: made with ``autoreset_mode=AutoresetMode.DISABLED`` (as ei-reinforce makes it) it is
+parked and does nothing until the next ``reset``; with Gymnasium's default next-step autoreset it starts its
+next trial, which the next ``reset`` discards, and it is given the rule's quiet action (fixate), on which the
+env does no work, so that trial rarely ends before the batch's last one (fewer new trials drawn mid-rollout;
+a Box task's rule has no quiet action: its finished sub-environments keep acting, unrecorded). One Python
 iteration per time step, none per environment: the policy's step is a few matrix products over the batch, the
 env's step array operations.
 

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 
 from agents import checkpoint as checkpoint_file
 from agents import runs
@@ -245,7 +246,9 @@ class ReinforceRun:
                                              betas=betas, eps=hp["adam_eps"])
         self.discount = discount_per_step(float(task.dt), float(hp["tau_reward"]))
         # one trial per sub-environment and update, from streams seeded once (see the module docstring)
-        self.env = TaskVectorEnv(hp["trials_per_update"], task, rewards=self.rewards)
+        # (an ended trial's sub-environment waits for the next update's reset: no trial drawn to be thrown away)
+        self.env = TaskVectorEnv(hp["trials_per_update"], task, rewards=self.rewards,
+                                 autoreset_mode=AutoresetMode.DISABLED)
         self._env_started = False
         self._restored_streams: dict[str, Any] | None = None    # a checkpoint's, put back at the next update
         self.generator = torch.Generator().manual_seed(seed_int(seed, 3))
