@@ -10,10 +10,17 @@ import gymnasium as gym
 from neurotasks.task import TASK_CLASSES, Task
 
 
-def list_tasks(tag: str | None = None) -> list[str]:
-    """Every task id, sorted; only those carrying ``tag`` if given."""
+def list_tasks(tag: str | None = None, source: str | None = None) -> list[str]:
+    """Every task id, sorted; only those carrying ``tag``, and those whose reference (the papers and
+    code the task follows, e.g. "Yang et al. 2019", "NeuroGym", "Song, Yang & Wang 2016") contains
+    ``source`` (case-insensitive), if given."""
+    for name, value in (("tag", tag), ("source", source)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a string or None, got {type(value).__name__}")
     _load()
-    return sorted(k for k, cls in TASK_CLASSES.items() if tag is None or tag in cls.tags)
+    wanted = source.casefold() if source is not None else None
+    return sorted(k for k, cls in TASK_CLASSES.items()
+                  if (tag is None or tag in cls.tags) and (wanted is None or wanted in cls.reference.casefold()))
 
 
 def task_class(task_id: str) -> type[Task]:

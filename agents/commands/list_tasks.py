@@ -10,13 +10,15 @@ import neurotasks
 
 def add_parser(sub, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, description=help_text)
-    p.add_argument("--tag", help="only tasks carrying this tag")
+    p.add_argument("--tag", help="only tasks carrying this tag (e.g. 'working memory', 'neurogym')")
+    p.add_argument("--source", help="only tasks whose reference contains this text, case-insensitive "
+                                    "(e.g. 'Yang et al. 2019', 'NeuroGym', 'Song, Yang & Wang 2016')")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="text (default), the README's markdown table, or JSON metadata")
 
 
 def run(args: argparse.Namespace) -> int:
-    ids = neurotasks.list_tasks(tag=args.tag)
+    ids = neurotasks.list_tasks(tag=args.tag, source=args.source)
     if args.format == "json":
         print(json.dumps([neurotasks.make_task(i).describe() for i in ids], indent=2))
     elif args.format == "markdown":
