@@ -50,6 +50,10 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
     "DualDelayMatchSample": Counterpart("DualDelayMatchSample-v0"),
     "EconomicDecisionMaking": Counterpart("EconomicDecision-v0"),
     "GoNogo": Counterpart("GoNogo-v0"),
+    "HierarchicalReasoning": Counterpart("HierarchicalReasoning-v0", {"dt": 100.0},
+                                         note="the rule switches unannounced every 10-20 trials as in NeuroGym; "
+                                         "no rule report (NeuroGym's rule_target period), and the short/long "
+                                         "boundary is the intervals' median, 850 ms (NeuroGym's is 610 ms)"),
     "IntervalDiscrimination": Counterpart("IntervalDiscrimination-v0"),
     "MotorTiming": Counterpart("CueSetGo-v0", note="Wang, Narain et al. 2018's two cued intervals (800, 1500 ms)"),
     "MultiSensoryIntegration": Counterpart("MultisensoryIntegration-v0"),
@@ -71,8 +75,6 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
 
 #: NeuroGym tasks without a counterpart here, and why.
 NO_COUNTERPART: dict[str, str] = {
-    "HierarchicalReasoning": "its rule alternates in unannounced blocks of 10-20 trials: trials here are drawn "
-                             "independently",
     "Reaching1DWithSelfDistraction": "a closed-loop cursor (observations follow the actions) and no source paper",
 }
 
