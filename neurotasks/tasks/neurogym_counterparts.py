@@ -4,8 +4,9 @@ NeuroGym's set-up where they differ from the defaults, and what is different.
 For NeuroGym users: ``neurogym_counterpart("MotorTiming")`` says which task to make. Tasks that
 an existing task already covers are not copied: NeuroGym's DelayComparison is the Romo task of
 ``ParametricWorkingMemory-v0``, its MotorTiming is Wang et al.'s ``CueSetGo-v0``, its AntiReach is
-Yang et al.'s anti-saccade task. Tasks with no counterpart are listed with the reason in
-``NO_COUNTERPART``.
+Yang et al.'s anti-saccade task. Tasks with no counterpart would be listed with the reason in
+``NO_COUNTERPART`` (none is left: the agent-dependent Bandit, DawTwoStep, HierarchicalReasoning and
+Reaching1DWithSelfDistraction run on ``neurotasks.tasks.trial_stream`` and the rules' ``observe`` hook).
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
                               note="Georgopoulos et al. 1986's centre-out reach to 8 targets, with continuous hand "
                               "outputs; NeuroGym's closed-loop cursor (its observation follows the agent's actions) "
                               "is not modelled"),
+    "Reaching1DWithSelfDistraction": Counterpart("Reaching1DWithSelfDistraction-v0",
+                                                 note="NeuroGym's numbers; the cursor is the rule's state and its "
+                                                 "observe hook writes the observation (closed loop); no supervised "
+                                                 "target"),
     "ReadySetGo": Counterpart("ReadySetGo-v0"),
     "SingleContextDecisionMaking": Counterpart("SingleContextDecision-v0"),
     "SpatialSuppressMotion": Counterpart("SpatialSuppressMotion-v0"),
@@ -74,9 +79,7 @@ NEUROGYM_COUNTERPARTS: dict[str, Counterpart] = {
 }
 
 #: NeuroGym tasks without a counterpart here, and why.
-NO_COUNTERPART: dict[str, str] = {
-    "Reaching1DWithSelfDistraction": "a closed-loop cursor (observations follow the actions) and no source paper",
-}
+NO_COUNTERPART: dict[str, str] = {}
 
 
 def neurogym_counterpart(name: str) -> Counterpart:
