@@ -24,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor
 
 import neurotasks  # noqa: F401  (registers the tasks)
@@ -40,6 +41,7 @@ KINDS: dict[str, Callable[[str, int], VecEnv]] = {
 def rollout_timer(envs: VecEnv, n_steps: int) -> Callable[[], float]:
     """A function that collects one PPO rollout on ``envs`` and returns its wall time."""
     model = PPO("MlpPolicy", envs, n_steps=n_steps, batch_size=n_steps, seed=0, device="cpu")
+    model.set_logger(Logger(folder=None, output_formats=[]))        # SB3's default makes a temp folder
     _, callback = model._setup_learn(total_timesteps=10**9, callback=None)
     callback.on_training_start(locals(), globals())
 
