@@ -291,6 +291,20 @@ def test_the_box_run_folder_holds_the_readout_and_its_figures(tmp_path):
     assert actions.shape == means.shape == (*batch.gt.shape[:2], 2) and np.abs(actions).max() <= 1
 
 
+def test_the_benchmark_scores_a_box_run_by_its_mean_actions(tmp_path):
+    from agents.benchmark.zoo import evaluate_policy
+
+    run = tiny_run(tmp_path / "run", updates=2)
+    task = neurotasks.make_task(TASK)
+    batch = task.grid_trials(1, 0)
+    network, readout = load_policy(run.path)
+    actions, _ = policy_actions(network, batch, generator=torch.Generator().manual_seed(3), sample=False,
+                                readout=readout)
+    expected = task.evaluate(batch, actions=actions, rewards=run.config["rewards"])
+    scored = evaluate_policy(run.path, task, batch, seed=3)
+    np.testing.assert_array_equal(scored["reward"], expected["reward"])
+
+
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize(("space", "message"), [
     (spaces.Box(-np.inf, np.inf, (2,)), "action_space must be a Box with finite bounds"),

@@ -92,14 +92,17 @@ def train_reward_based_ei(task_id: str, out: Path, *, seed: int, budget: Budget,
 
 
 def evaluate_policy(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
-    """``ei-reinforce``'s behaviour: actions drawn from its policy with its recurrent noise (seeded), as it acts
-    and validates, replayed through the env's rule with the run's rewards."""
+    """``ei-reinforce``'s behaviour as it validates, with its recurrent noise (seeded): actions drawn from a
+    softmax policy, a Gaussian policy's mean actions; replayed through the env's rule with the run's rewards."""
     import torch
 
     from agents.rl.reinforce_policy import policy_actions
-    from agents.runs import RunDir, load
+    from agents.rl.reinforce_runs import load_policy
+    from agents.runs import RunDir
 
-    actions, _ = policy_actions(load(run_folder), batch, noise=True, generator=torch.Generator().manual_seed(seed))
+    network, readout = load_policy(run_folder)
+    actions, _ = policy_actions(network, batch, noise=True, generator=torch.Generator().manual_seed(seed),
+                                sample=readout.kind == "categorical", readout=readout)
     return task.evaluate(batch, actions=actions, rewards=RunDir(run_folder).config.get("rewards"))
 
 
