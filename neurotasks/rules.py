@@ -73,6 +73,13 @@ class ResponseRule:
     #: trial goes on. The vector env then runs ``step`` only where another action is taken or a
     #: trial reaches its last step (with None for the accumulator, targets and mask). None: no such action.
     quiet_action: int | None = None
+    #: For tasks whose observations follow the agent (a stage-2 state its first choice led to, a
+    #: cursor its actions moved): a method ``observe(table, acc, t, obs) -> obs`` rewriting, in
+    #: place and vectorised over trials, step ``t``'s observations (B, n_in) from the rule's
+    #: state. TaskEnv and TaskVectorEnv call it on every observation they return; None (every
+    #: other rule) costs them nothing. A rule with it keeps its state in the accumulator, so it
+    #: is not ``stateless`` and has no ``quiet_action``.
+    observe: Any = None
 
     def trial_table(self, batch: TrialBatch) -> dict[str, np.ndarray]:
         """Per-trial scalars (arrays of shape (B,)) the step function needs."""

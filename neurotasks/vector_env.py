@@ -118,6 +118,13 @@ class TaskVectorEnv(VectorEnv):
         self._table_capacity = self.trial_chunk + self._low_water + 1
         self._max_group = max(1, 4096 // self.trial_chunk)
         self._work = WorkArrays()                  # a refill's large arrays, reused by the next one
+        # The hooks of agent-dependent tasks, as in TaskEnv (None for every other task, which never
+        # pays for them): a TrialStream task's ``chain`` continues each sub-environment's stream from
+        # its row of ``_carry`` at every refill (neurotasks/tasks/trial_stream.py); a rule's
+        # ``observe`` rewrites each observation from the rule's state (the stage-2 state, a cursor).
+        self._chain = getattr(self.task, "chain", None)
+        self._carry: dict[str, np.ndarray] | None = None
+        self._rewrite = getattr(self._rule, "observe", None)
 
     # ------------------------------------------------------------------ trial streams
     # Each sub-environment's trials sit end to end in its row of the (n, capacity, width) stream
@@ -163,6 +170,10 @@ class TaskVectorEnv(VectorEnv):
             log.append((int(self._drawn[i]), rng.bit_generator.state))
         self._drawn[group] += self.trial_chunk
         batch = self.task.drafts_from(rngs, self.trial_chunk)
+        if self._chain is not None:                  # each stream goes on from where it stood
+            carry = self._chain(batch, {key: value[group] for key, value in self._carry.items()})
+            for key, value in carry.items():
+                self._carry[key][group] = value
         g, chunk = len(group), self.trial_chunk
         lengths = batch.lengths.reshape(g, chunk)
         totals = lengths.sum(axis=1)
@@ -304,6 +315,8 @@ class TaskVectorEnv(VectorEnv):
         if self._any_autoreset:
             row[self._resetting, self._n_in:] = self._blank_record
         self._record = row[:, self._n_in:]
+        if self._rewrite is not None:
+            return self._rewrite(self._rule_table(self._entry), self._acc, self._pos - self._first, row[:, :self._n_in])
         return row[:, :self._n_in]                   # a view of a fresh array (a copy of its columns costs more)
 
     # ------------------------------------------------------------------ gymnasium API
@@ -318,6 +331,7 @@ class TaskVectorEnv(VectorEnv):
         n = self.num_envs
         if seeds is not None or streams is not None:  # new generators: start new streams of trials
             if streams is not None:
+                _refuse_carried_streams(self.task)
                 self._rngs, offsets = generators_from(streams, self.task.id, n, self.trial_chunk)
             else:
                 self._rngs, offsets = [seeding.np_random(s)[0] for s in seeds], np.zeros(n, np.int64)
@@ -341,6 +355,7 @@ class TaskVectorEnv(VectorEnv):
             self._drawn = np.zeros(n, np.int64)      # and drawn
             self._chunk_log: list[list[tuple[int, dict]]] = [[] for _ in range(n)]
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
+            self._carry = self.task.new_carry(n) if self._chain is not None else None
         self._acc = self._rule.new_accumulator(n)
         self._start_trials(self._env)                # the first build makes every table
         self._n_trials = np.zeros(n, np.int64)
@@ -395,6 +410,7 @@ class TaskVectorEnv(VectorEnv):
         as this env would (:mod:`neurotasks.trial_streams`)."""
         if self._rngs is None:
             raise gym.error.ResetNeeded("call reset() before trial_streams()")
+        _refuse_carried_streams(self.task)
         states, offsets = [], []
         for i, (log, rng) in enumerate(zip(self._chunk_log, self._rngs, strict=True)):
             following = int(self._started[i]) + 1
@@ -607,6 +623,15 @@ class TaskVectorEnv(VectorEnv):
             lengths=np.array([steps.shape[1]]),
             params={key: params[key].copy() for key in params.dtype.names},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
+
+
+def _refuse_carried_streams(task: Task) -> None:
+    """trial_streams() saves generator states only; a TrialStream task's trials also follow the state its
+    chain carries from chunk to chunk (a block's rule, a drifting walk), which they do not hold."""
+    if getattr(task, "chain", None) is not None:
+        raise ValueError(f"trial_streams cannot save {task.id}'s streams: its trials depend on earlier trials "
+                         "(a TrialStream) and a saved generator state does not hold that carry; pickle-free "
+                         "restarts of such tasks are not supported yet")
 
 
 #: The unsigned integer dtype of each itemsize (an action array's view for the bounds check).
