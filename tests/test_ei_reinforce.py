@@ -378,3 +378,21 @@ def test_initial_hold_sets_the_untrained_policys_fixation():
     k = probe.periods["decision"][real, 0].mean()
     assert p_fixate ** k == pytest.approx(0.5)
     assert torch.equal(network.b_out[1:], torch.zeros(2))
+
+
+def test_neurotasks_evaluate_plays_the_policy_on_fresh_trials(tmp_path, capsys):
+    import csv
+
+    from agents.benchmark.zoo import evaluate_policy
+    from agents.cli import main
+
+    run = tiny_run(tmp_path / "run", updates=2)
+    assert main(["evaluate", str(run.path), "--trials", "40", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "the policy's actions with its noise" in printed and "percent_correct" in printed
+    with open(run.path / "evaluation" / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    task = neurotasks.make_task("PerceptualDecision-v0")
+    batch = task.trials(40, np.random.default_rng(3))
+    expected = evaluate_policy(run.path, task, batch, 3)
+    np.testing.assert_allclose([float(r["reward"]) for r in rows], expected["reward"])

@@ -97,8 +97,9 @@ def output_path(out: str | None, run_dir: str | os.PathLike) -> tuple[Path, bool
     return path, True
 
 
-def _load(run_dir: str) -> tuple[Any, Any, bool]:
-    """(the run folder, its network or SB3 model, whether it is an RL agent)."""
+def _load(run_dir: str) -> tuple[Any, Any, str]:
+    """(the run folder, its network, SB3 model or ei-reinforce policy network, which of "network", "agent"
+    (SB3) or "reinforce" it is)."""
     path = Path(run_dir)
     if not path.is_dir():
         raise UsageError(f"run folder {run_dir!r} does not exist")
@@ -107,27 +108,32 @@ def _load(run_dir: str) -> tuple[Any, Any, bool]:
     try:
         run = RunDir(path)
         config = run.config
-        agent = is_agent_run(config)
-        if agent:
+        from agents.rl.reinforce_runs import is_reinforce_run
+
+        if is_agent_run(config):
             from agents.rl.sb3_runs import load_agent
 
-            model = load_agent(path)
+            model, kind = load_agent(path), "agent"
+        elif is_reinforce_run(config):
+            from agents.rl.reinforce_runs import load_policy
+
+            model, kind = load_policy(path)[0], "reinforce"
         else:
-            model = run.model()
+            model, kind = run.model(), "network"
     except ModuleNotFoundError:
         raise                           # a missing extra (e.g. stable-baselines3): the CLI names it
     except Exception as error:  # a corrupt folder can fail in many ways; all are reported the same
         raise UsageError(f"cannot load run folder {run_dir!r}: {type(error).__name__}: {error}") from None
     if not isinstance(config, Mapping) or "task" not in config or "id" not in config["task"]:
         raise UsageError(f"run folder {run_dir!r} has no task in its config.json")
-    return run, model, agent
+    return run, model, kind
 
 
-def _channels(model: Any, agent: bool) -> tuple[int, int | None]:
+def _channels(model: Any, kind: str) -> tuple[int, int | None]:
     """The inputs the network or policy takes, and the outputs a network gives (None for an agent, which acts)."""
-    if agent:
+    if kind == "agent":
         return int(model.observation_space.shape[0]), None
-    return int(model.n_in), int(model.n_out)
+    return int(model.n_in), None if kind == "reinforce" else int(model.n_out)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -136,7 +142,8 @@ def _run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(getattr(args, "extra", []) or [])
     if args.trials < 1:
         raise UsageError(f"--trials must be >= 1, got {args.trials}")
-    run, model, agent = _load(args.run_dir)
+    run, model, kind = _load(args.run_dir)
+    agent = kind != "network"
     task_id = run.config["task"]["id"]
     kwargs = {**dict(run.config["task"].get("kwargs") or {}), **overrides}
     try:
@@ -144,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as error:
         raise UsageError(f"bad task arguments for {task_id}: {error}") from None
     n_in, n_out = len(task.input_names), len(task.output_names)
-    model_in, model_out = _channels(model, agent)
+    model_in, model_out = _channels(model, kind)
     if agent and model_in != n_in:
         raise UsageError(f"the agent observes {model_in} inputs but {task_id} with these arguments has {n_in}")
     if not agent and (model_in != n_in or model_out != n_out):
@@ -158,7 +165,12 @@ def _run(args: argparse.Namespace) -> int:
     lock = open_for_writing(args.run_dir) if inside else None
     try:
         batch = task.trials(args.trials, np.random.default_rng(args.seed))
-        if agent:                       # deterministic actions through the environment's rule, as in training
+        if kind == "reinforce":         # as it validates: a softmax's draws or a Gaussian's mean, with its noise
+            from agents.benchmark.zoo import evaluate_policy
+
+            evaluation = evaluate_policy(run.path, task, batch, args.seed)
+            how = "the policy's actions with its noise"
+        elif agent:                     # deterministic actions through the environment's rule, as in training
             from agents.rl.acting import policy_actions
 
             evaluation = task.evaluate(batch, actions=policy_actions(model, batch))
