@@ -216,6 +216,11 @@ def test_continuous_output_task_with_an_rmse_criterion(tmp_path):
 
 @pytest.mark.parametrize("task_id", neurotasks.list_tasks())
 def test_every_task_trains(tmp_path, task_id):
+    if not getattr(neurotasks.make_task(task_id), "supervised_target", True):
+        with pytest.raises(ValueError, match="has no supervised target"):
+            tiny_train(tmp_path, task=task_id, max_trials=8)
+        assert not any(tmp_path.iterdir())                              # refused before writing
+        return
     run = tiny_train(tmp_path, task=task_id, max_trials=8,
                      settings={"batch_size": 8, "validation_every": 8, "validation_trials": 8})
     assert len(run.history()) == 2

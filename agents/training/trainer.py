@@ -830,6 +830,9 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     task = runs.task_of(task, task_kwargs)
+    if not getattr(task, "supervised_target", True):
+        raise ValueError(f"{task.id} has no supervised target (what it shows follows the agent's own actions): "
+                         f"train an RL agent on it (--agent ppo, recurrent-ppo or ei-reinforce)")
     if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1):
         raise ValueError(f"max_trials must be a positive int, got {max_trials!r}")
     if max_minutes is not None and not max_minutes > 0:
