@@ -104,6 +104,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--preset", default=None,
                    help="training recipe of a network: fast (default), pycog (the paper's SGD) or continuous "
                         "(pycog's no-reset protocol: one trial per update, starting where the last ended)")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help="a network's learning rate (default: the preset's); on an existing run, it continues at "
+                        "LR from its next update (a fine-tuning phase, recorded in history.csv's lr column)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes")
     p.add_argument("--max-trials", type=int, default=None, help="stop after this many training trials in total")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -128,7 +131,8 @@ def _agent_options(args: argparse.Namespace) -> dict:
     """train_agent's keyword arguments for ``--agent``; _Usage for options that belong to networks."""
     given = [flag for flag, value in (("--model", args.model is not None), ("--model-arg", bool(args.model_args)),
                                       ("--n-units", args.n_units is not None), ("--preset", args.preset is not None),
-                                      ("--tensorboard", args.tensorboard)) if value]
+                                      ("--tensorboard", args.tensorboard),
+                                      ("--learning-rate", args.learning_rate is not None)) if value]
     if given:
         flag = given[0]
         why = {"--model": "--model and --agent are exclusive (a network trained on targets, or an agent trained on "
@@ -137,7 +141,8 @@ def _agent_options(args: argparse.Namespace) -> dict:
                "--n-units": "an agent's policy size is a hyperparameter (--hyperparam policy_kwargs=...)",
                "--preset": "--preset is a recipe for networks; an agent trains with its shipped RL-Zoo "
                            "hyperparameters (--hyperparam key=value over them)",
-               "--tensorboard": "--tensorboard logs networks' training only"}[flag]
+               "--tensorboard": "--tensorboard logs networks' training only",
+               "--learning-rate": "an agent's learning rate is a hyperparameter (--hyperparam learning_rate=...)"}[flag]
         raise _Usage(f"{flag} with --agent {args.agent}: {why}")
     hyperparams = parse_assignments(args.hyperparams, what="hyperparameters")
     if args.agent == REINFORCE_AGENT:                               # checked by agents.rl.reinforce_presets
@@ -164,8 +169,13 @@ def _model_options(args: argparse.Namespace) -> dict:
     preset = args.preset or "fast"
     if preset not in PRESETS:
         raise _Usage(f"unknown preset {preset!r}; known presets: {', '.join(sorted(PRESETS))}")
-    return {"model": name, "model_args": model_args, "preset": preset, "n_units": args.n_units,
-            "tensorboard": args.tensorboard}
+    options = {"model": name, "model_args": model_args, "preset": preset, "n_units": args.n_units,
+               "tensorboard": args.tensorboard}
+    if args.learning_rate is not None:
+        if not args.learning_rate > 0:
+            raise _Usage(f"--learning-rate must be > 0, got {args.learning_rate:g}")
+        options["settings"] = {"learning_rate": args.learning_rate}
+    return options
 
 
 def run(args: argparse.Namespace) -> int:

@@ -363,6 +363,14 @@ class UpdateStep:
                                    f"{self.optimizer.param_groups[0]['lr']:.3g}; try a lower learning_rate")
 
 
+def _same_but_learning_rate(mine: Any, theirs: Any) -> bool:
+    """Whether two trainer settings (config dicts) agree in everything but the learning rate."""
+    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+        return False
+    return ({k: v for k, v in mine.items() if k != "learning_rate"}
+            == {k: v for k, v in theirs.items() if k != "learning_rate"})
+
+
 def make_optimizer(model: torch.nn.Module, settings: TrainerSettings) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if settings.optimizer == "sgd":
@@ -524,6 +532,8 @@ class Trainer:
         #: ``updates`` of the model whose figures were drawn last (None: never)
         self.figures_updates: int | None = None
         self.next_validation = 0
+        #: a learning rate asked for explicitly: a resumed run continues at it from its next update
+        self.resume_learning_rate: float | None = None
         self._train_losses: list[float] = []
         self._prefetch: Prefetcher | None = None
         self._omegas: list[float] = []
@@ -537,6 +547,9 @@ class Trainer:
             mine = {k: v for k, v in self.config.items()}
             theirs = {k: saved.get(k) for k in mine}
             theirs["model"] = runs.model_config_of(saved)          # a config without a name is an eirnn one
+            new_rate = self.resume_learning_rate        # the one difference a resumed run takes
+            if new_rate is not None and _same_but_learning_rate(mine.get("trainer"), theirs.get("trainer")):
+                theirs["trainer"] = mine["trainer"]
             if theirs != mine:
                 diff = sorted(k for k in mine if theirs.get(k) != mine[k])
                 which = ""
@@ -547,6 +560,8 @@ class Trainer:
                                  "use another --out folder, or the same arguments to resume it")
             if (self.out / runs.CHECKPOINT).is_file():
                 self._load_checkpoint()
+                if new_rate is not None:
+                    self._set_learning_rate(new_rate)
                 return True
             if (self.out / runs.LEGACY_CHECKPOINT).exists():
                 raise ValueError(legacy_checkpoint_message(self.out))
@@ -555,6 +570,14 @@ class Trainer:
         runs.write_json_atomic(config_path, {**self.config, "device": str(self.device), "versions": versions(),
                                              "created": _dt.datetime.now().isoformat(timespec="seconds")})
         return False
+
+    def _set_learning_rate(self, rate: float) -> None:
+        """Continue a resumed run at ``rate`` from its next update (the history's ``lr`` column records it)."""
+        before = float(self.optimizer.param_groups[0]["lr"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
+        if not self.quiet and before != rate:
+            print(f"learning rate {before:g} -> {rate:g} from update {self.updates} ({self.trials} trials)")
 
     def _load_checkpoint(self) -> None:
         path = self.out / runs.CHECKPOINT
@@ -814,7 +837,9 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
         preset: "fast" (default), "pycog" or "continuous" (pycog's no-reset protocol: one trial per update from
             where the last ended, x0 not trained), with the model's own settings where the preset has them (no Ω for
             gru/lstm, Adam's learning rate 0.001 above 100 units for rnn/gru/lstm:
-            :mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields.
+            :mod:`agents.training.presets`); ``settings`` overrides single TrainerSettings fields. A
+            ``learning_rate`` there is the one setting an existing run may change: it resumes at that rate
+            (a fine-tuning phase; the history's ``lr`` column records it, and the checkpoint keeps it).
         out: the run folder (default ``runs/<ID>-<YYYYmmdd-HHMMSS>``, ``runs/<ID>-<model>-<...>`` for a model other
             than eirnn); an existing one is resumed.
         seed: seeds the weights, the training trials and the noise.
@@ -869,6 +894,8 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     try:
         trainer = Trainer(task, out, trainer_settings, preset, seed, cfg, criterion or task.criterion, dev, quiet,
                           progress, tensorboard)
+        if "learning_rate" in (settings or {}):
+            trainer.resume_learning_rate = trainer_settings.learning_rate
         lock = runs.open_for_writing(out)
         resumed = trainer.start_or_resume()
         runs.complete(out, trainer, lambda: trainer.run(max_trials, max_minutes),
