@@ -28,6 +28,7 @@ from agents.rl.reinforce_rollout import collect
 from agents.rl.reinforce_runs import CHECKPOINT_VERSION as CKPT_VERSION
 from agents.rl.reinforce_runs import policy_network, train_reinforce
 from neurotasks.vector_env import TaskVectorEnv
+from tests.finite_differences import assert_gradients_match_finite_differences
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -136,19 +137,7 @@ def test_the_policy_gradient_matches_finite_differences():
 
     params = {"w_in": network.w_in, "w_rec": network.w_rec, "w_out": network.w_out, "b_rec": network.b_rec,
               "b_out": network.b_out, "x0": network.x0}
-    grads = dict(zip(params, torch.autograd.grad(loss(), list(params.values())), strict=True))
-    rng = np.random.default_rng(0)
-    h = 1e-6
-    for name, p in params.items():
-        for _ in range(3):
-            index = tuple(int(rng.integers(0, s)) for s in p.shape)
-            with torch.no_grad():
-                p[index] += h
-                up = float(loss())
-                p[index] -= 2 * h
-                down = float(loss())
-                p[index] += h
-            assert float(grads[name][index]) == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-8), name
+    assert_gradients_match_finite_differences(loss, params)
 
 
 def test_the_baseline_loss_gradient_matches_finite_differences():

@@ -39,6 +39,7 @@ from agents.rl.reinforce_runs import (
     train_reinforce,
 )
 from neurotasks.vector_env import TaskVectorEnv
+from tests.finite_differences import assert_gradients_match_finite_differences
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -170,20 +171,7 @@ def test_the_gaussian_policy_gradient_matches_finite_differences():
     trials = recorded_trials(network, seed=1)
     params = {"w_in": network.w_in, "w_rec": network.w_rec, "w_out": network.w_out, "b_out": network.b_out,
               "log_std": readout.log_std}
-    grads = dict(zip(params, torch.autograd.grad(gaussian_loss(network, readout, *trials, 20.0),
-                                                 list(params.values())), strict=True))
-    rng = np.random.default_rng(0)
-    h = 1e-6
-    for name, p in params.items():
-        for _ in range(3):
-            index = tuple(int(rng.integers(0, s)) for s in p.shape)
-            with torch.no_grad():
-                p[index] += h
-                up = float(gaussian_loss(network, readout, *trials, 20.0))
-                p[index] -= 2 * h
-                down = float(gaussian_loss(network, readout, *trials, 20.0))
-                p[index] += h
-            assert float(grads[name][index]) == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-8), name
+    assert_gradients_match_finite_differences(lambda: gaussian_loss(network, readout, *trials, 20.0), params)
 
 
 def test_the_baseline_reads_the_previous_action_vector():
