@@ -8,6 +8,11 @@ them back: each generator is set to its state, the chunk is drawn again (the sam
 and all) and its first ``offset`` trials are skipped. The next trial of every sub-environment,
 and everything after it, is then what the original would have given.
 
+A TrialStream task's trials also follow what its ``chain`` carries from trial to trial (a
+block's rule, a drifting walk: ``neurotasks/tasks/trial_stream.py``). Its streams then also hold
+each sub-environment's carry as it stood when that chunk was drawn (``"carry"``: name -> nested
+lists), from which the chunk is chained again.
+
 It is what a training loop that steps the env across many updates saves in its checkpoint to
 resume exactly without pickling the env (run folders never unpickle): generator states are JSON
 (ints and names), so the whole thing is a JSON object.
@@ -28,11 +33,37 @@ BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 def streams_state(task_id: str, trial_chunk: int, states: Sequence[Mapping[str, Any]],
-                  offsets: Sequence[int]) -> dict[str, Any]:
+                  offsets: Sequence[int], carries: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON object for sub-environments whose next trials are trial ``offsets[i]`` of the chunk
-    drawn from generator state ``states[i]``."""
-    return {"version": STREAMS_VERSION, "task": task_id, "trial_chunk": int(trial_chunk),
-            "streams": [{"state": _plain(state), "offset": int(k)} for state, k in zip(states, offsets, strict=True)]}
+    drawn from generator state ``states[i]`` (and chained from ``carries[i]``, for a TrialStream task)."""
+    streams = [{"state": _plain(state), "offset": int(k)} for state, k in zip(states, offsets, strict=True)]
+    if carries is not None:
+        for stream, carry in zip(streams, carries, strict=True):
+            stream["carry"] = _plain(carry)
+    return {"version": STREAMS_VERSION, "task": task_id, "trial_chunk": int(trial_chunk), "streams": streams}
+
+
+def carry_from(streams: Sequence[Mapping[str, Any]], template: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The (n, ...) carry of a TrialStream task from each stream's saved ``"carry"``, shaped and typed as
+    ``template`` (the task's ``new_carry(n)``); ValueError naming what does not fit."""
+    carry = {key: np.array(value, copy=True) for key, value in template.items()}
+    for i, stream in enumerate(streams):
+        where = f"options['trial_streams']['streams'][{i}]['carry']"
+        saved = stream.get("carry")
+        if not isinstance(saved, Mapping):
+            raise ValueError(f"{where} is missing: this task's trials follow a carry from trial to trial, which a "
+                             "trial_streams() of it holds")
+        if set(saved) != set(carry):
+            raise ValueError(f"{where} must have the keys {sorted(carry)}, got {sorted(saved)}")
+        for key, value in carry.items():
+            try:
+                row = np.asarray(saved[key], dtype=value.dtype)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{where}[{key!r}] is not {value.dtype} data ({err})") from None
+            if row.shape != value.shape[1:]:
+                raise ValueError(f"{where}[{key!r}] must have shape {value.shape[1:]}, got {row.shape}")
+            value[i] = row
+    return carry
 
 
 def generators_from(state: Any, task_id: str, num_envs: int, trial_chunk: int
@@ -84,4 +115,8 @@ def _plain(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, np.integer):
         return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
     return value

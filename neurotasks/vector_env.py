@@ -54,7 +54,7 @@ from neurotasks.env import (
 from neurotasks.noise import add_normals
 from neurotasks.rendering import render_ansi, render_rgb
 from neurotasks.task import Task
-from neurotasks.trial_streams import generators_from, streams_state
+from neurotasks.trial_streams import carry_from, generators_from, streams_state
 from neurotasks.work_arrays import WorkArrays
 
 
@@ -167,7 +167,8 @@ class TaskVectorEnv(VectorEnv):
             log = self._chunk_log[i]
             while len(log) > 1 and log[1][0] <= self._started[i]:
                 log.pop(0)                           # every trial of the oldest chunk has been started
-            log.append((int(self._drawn[i]), rng.bit_generator.state))
+            carry = None if self._carry is None else {key: value[i].copy() for key, value in self._carry.items()}
+            log.append((int(self._drawn[i]), rng.bit_generator.state, carry))
         self._drawn[group] += self.trial_chunk
         batch = self.task.drafts_from(rngs, self.trial_chunk)
         if self._chain is not None:                  # each stream goes on from where it stood
@@ -331,7 +332,6 @@ class TaskVectorEnv(VectorEnv):
         n = self.num_envs
         if seeds is not None or streams is not None:  # new generators: start new streams of trials
             if streams is not None:
-                _refuse_carried_streams(self.task)
                 self._rngs, offsets = generators_from(streams, self.task.id, n, self.trial_chunk)
             else:
                 self._rngs, offsets = [seeding.np_random(s)[0] for s in seeds], np.zeros(n, np.int64)
@@ -353,9 +353,15 @@ class TaskVectorEnv(VectorEnv):
             self._entry = self._env * self._table_capacity - 1 + offsets
             self._started = offsets - 1              # each one's trials started, counted from its first chunk
             self._drawn = np.zeros(n, np.int64)      # and drawn
-            self._chunk_log: list[list[tuple[int, dict]]] = [[] for _ in range(n)]
+            # Per sub-environment: (first trial, generator state, carry) before each chunk still in play.
+            self._chunk_log: list[list[tuple[int, dict, dict | None]]] = [[] for _ in range(n)]
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
             self._carry = self.task.new_carry(n) if self._chain is not None else None
+            if streams is not None and self._carry is not None:
+                self._carry = carry_from(streams["streams"], self._carry)
+            elif streams is not None and any("carry" in stream for stream in streams["streams"]):
+                raise ValueError(f"options['trial_streams'] holds a carry, which {self.task.id}'s independent "
+                                 "trials do not have")
         self._acc = self._rule.new_accumulator(n)
         self._start_trials(self._env)                # the first build makes every table
         self._n_trials = np.zeros(n, np.int64)
@@ -410,18 +416,20 @@ class TaskVectorEnv(VectorEnv):
         as this env would (:mod:`neurotasks.trial_streams`)."""
         if self._rngs is None:
             raise gym.error.ResetNeeded("call reset() before trial_streams()")
-        _refuse_carried_streams(self.task)
-        states, offsets = [], []
+        states, offsets, carries = [], [], []
         for i, (log, rng) in enumerate(zip(self._chunk_log, self._rngs, strict=True)):
             following = int(self._started[i]) + 1
             if following >= self._drawn[i]:          # not drawn yet: the chunk the generator draws next
                 states.append(rng.bit_generator.state)
                 offsets.append(following - int(self._drawn[i]))
+                carries.append(None if self._carry is None else {k: v[i] for k, v in self._carry.items()})
                 continue
-            first, state = next((f, st) for f, st in reversed(log) if f <= following)
+            first, state, carry = next(entry for entry in reversed(log) if entry[0] <= following)
             states.append(state)
             offsets.append(following - first)
-        return streams_state(self.task.id, self.trial_chunk, states, offsets)
+            carries.append(carry)
+        return streams_state(self.task.id, self.trial_chunk, states, offsets,
+                             carries if self._carry is not None else None)
 
     def _check_seeds(self, seed: Any) -> list[int | None] | None:
         """Each sub-environment's seed (None: fresh entropy), or None to continue the streams.
@@ -623,15 +631,6 @@ class TaskVectorEnv(VectorEnv):
             lengths=np.array([steps.shape[1]]),
             params={key: params[key].copy() for key in params.dtype.names},
             periods={name: spans[None, j] for j, name in enumerate(self.task.period_names)}, dt=self.task.dt)
-
-
-def _refuse_carried_streams(task: Task) -> None:
-    """trial_streams() saves generator states only; a TrialStream task's trials also follow the state its
-    chain carries from chunk to chunk (a block's rule, a drifting walk), which they do not hold."""
-    if getattr(task, "chain", None) is not None:
-        raise ValueError(f"trial_streams cannot save {task.id}'s streams: its trials depend on earlier trials "
-                         "(a TrialStream) and a saved generator state does not hold that carry; pickle-free "
-                         "restarts of such tasks are not supported yet")
 
 
 #: The unsigned integer dtype of each itemsize (an action array's view for the bounds check).

@@ -4,6 +4,7 @@ rules' observe hook (observations rewritten from the rule's state), the same in 
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -14,8 +15,12 @@ from neurotasks.tasks.trial_stream import TrialStream, last_start, stream_positi
 from neurotasks.vector_env import TaskVectorEnv
 from tests.conftest import sample_actions
 from tests.test_envs_generic import assert_same
+from tests.test_trial_streams import assert_same as assert_same_steps
+from tests.test_trial_streams import play
 
 AGENT_DEPENDENT = ("Bandit-v0", "DawTwoStep-v0", "HierarchicalReasoning-v0", "Reaching1DWithSelfDistraction-v0")
+#: the TrialStream tasks (a carry from trial to trial)
+CARRIED = AGENT_DEPENDENT[:3]
 
 
 def test_the_hooks_are_where_the_tasks_need_them():
@@ -84,13 +89,41 @@ def test_trials_from_chains_each_generator_as_its_own_stream(task_id):
         np.testing.assert_array_equal(both.gt[30 * i:30 * (i + 1), :alone.n_steps], alone.gt)
 
 
-def test_saving_trial_streams_is_refused_for_carried_streams():
+@pytest.mark.parametrize("task_id", CARRIED)
+@pytest.mark.parametrize("trial_chunk", [3, 7])              # not dividing a bandit's 100-trial blocks
+def test_saved_trial_streams_restart_carried_streams_exactly(task_id, trial_chunk):
+    env = TaskVectorEnv(4, task_id, trial_chunk=trial_chunk)
+    env.reset(seed=3)
+    play(env, 230, np.random.default_rng(0))                 # into the streams: mid-block, drifted walks, rules
+    state = json.loads(json.dumps(env.trial_streams()))       # through JSON, as a checkpoint keeps it
+    assert all(set(stream["carry"]) == set(env.task.new_carry(1)) for stream in state["streams"])
+    obs, _ = env.reset()
+    original = play(env, 400, np.random.default_rng(1))
+    again = TaskVectorEnv(4, task_id, trial_chunk=trial_chunk)
+    np.testing.assert_array_equal(again.reset(options={"trial_streams": state})[0], obs)
+    assert_same_steps(original, play(again, 400, np.random.default_rng(1)))
+
+
+def test_a_saved_carry_that_does_not_fit_is_refused_by_name():
     vector = TaskVectorEnv(2, "DawTwoStep-v0")
     vector.reset(seed=0)
-    with pytest.raises(ValueError, match="trial_streams cannot save DawTwoStep-v0's streams"):
-        vector.trial_streams()
+    state = vector.trial_streams()
+    missing = json.loads(json.dumps(state))
+    del missing["streams"][1]["carry"]
+    with pytest.raises(ValueError, match=r"\['streams'\]\[1\]\['carry'\] is missing"):
+        vector.reset(options={"trial_streams": missing})
+    renamed = json.loads(json.dumps(state))
+    renamed["streams"][0]["carry"]["other"] = renamed["streams"][0]["carry"].pop("fresh")
+    with pytest.raises(ValueError, match=r"\['carry'\] must have the keys"):
+        vector.reset(options={"trial_streams": renamed})
+    reshaped = json.loads(json.dumps(state))
+    reshaped["streams"][0]["carry"]["fresh"] = [True, False]
+    with pytest.raises(ValueError, match=r"\['fresh'\] must have shape \(\), got \(2,\)"):
+        vector.reset(options={"trial_streams": reshaped})
     plain = TaskVectorEnv(2, "PerceptualDecision-v0")
     plain.reset(seed=0)
-    saved = plain.trial_streams() | {"task": "DawTwoStep-v0"}
-    with pytest.raises(ValueError, match="trial_streams cannot save DawTwoStep-v0's streams"):
-        vector.reset(options={"trial_streams": saved})
+    foreign = plain.trial_streams()
+    for stream in foreign["streams"]:
+        stream["carry"] = {"fresh": True}
+    with pytest.raises(ValueError, match="holds a carry, which PerceptualDecision-v0's independent trials do not"):
+        plain.reset(options={"trial_streams": foreign})
