@@ -399,3 +399,8 @@ def test_neurotasks_evaluate_plays_the_policy_on_fresh_trials(tmp_path, capsys):
     batch = task.trials(40, np.random.default_rng(3))
     expected = evaluate_policy(run.path, task, batch, 3)
     np.testing.assert_allclose([float(r["reward"]) for r in rows], expected["reward"])
+    assert main(["evaluate", str(run.path), "--trials", "40", "--seed", "3", "--no-noise"]) == 0
+    assert "the policy's actions without its recurrent noise" in capsys.readouterr().out
+    with open(run.path / "evaluation" / "trials.csv") as f:
+        quiet = [float(r["reward"]) for r in csv.DictReader(f)]
+    np.testing.assert_allclose(quiet, evaluate_policy(run.path, task, batch, 3, noise=False)["reward"])

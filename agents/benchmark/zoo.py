@@ -91,9 +91,11 @@ def train_reward_based_ei(task_id: str, out: Path, *, seed: int, budget: Budget,
                     quiet=False, progress=False, figures=figures)
 
 
-def evaluate_policy(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
-    """``ei-reinforce``'s behaviour as it validates, with its recurrent noise (seeded): actions drawn from a
-    softmax policy, a Gaussian policy's mean actions; replayed through the env's rule with the run's rewards."""
+def evaluate_policy(run_folder: Path, task: Any, batch: Any, seed: int, noise: bool = True
+                    ) -> Mapping[str, np.ndarray]:
+    """``ei-reinforce``'s behaviour as it validates, with its recurrent noise (seeded; ``noise=False``: without):
+    actions drawn from a softmax policy, a Gaussian policy's mean actions; replayed through the env's rule with
+    the run's rewards."""
     import torch
 
     from agents.rl.reinforce_policy import policy_actions
@@ -101,7 +103,7 @@ def evaluate_policy(run_folder: Path, task: Any, batch: Any, seed: int) -> Mappi
     from agents.runs import RunDir
 
     network, readout = load_policy(run_folder)
-    actions, _ = policy_actions(network, batch, noise=True, generator=torch.Generator().manual_seed(seed),
+    actions, _ = policy_actions(network, batch, noise=noise, generator=torch.Generator().manual_seed(seed),
                                 sample=readout.kind == "categorical", readout=readout)
     return task.evaluate(batch, actions=actions, rewards=RunDir(run_folder).config.get("rewards"))
 

@@ -55,8 +55,8 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--out", default=None, metavar="CSV",
                    help="where to write the per-trial table (default RUN_DIR/evaluation/trials.csv)")
     p.add_argument("--no-noise", action="store_true",
-                   help="run the network without its recurrent noise (the task's input noise stays; "
-                        "override it with input_noise=0)")
+                   help="run the network (or an ei-reinforce policy) without its recurrent noise (the task's "
+                        "input noise stays; override it with input_noise=0)")
 
 
 def parse_overrides(extra: Sequence[str]) -> dict[str, Any]:
@@ -168,8 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         if kind == "reinforce":         # as it validates: a softmax's draws or a Gaussian's mean, with its noise
             from agents.benchmark.zoo import evaluate_policy
 
-            evaluation = evaluate_policy(run.path, task, batch, args.seed)
-            how = "the policy's actions with its noise"
+            evaluation = evaluate_policy(run.path, task, batch, args.seed, noise=not args.no_noise)
+            how = "the policy's actions " + ("without its recurrent noise" if args.no_noise else "with its noise")
         elif agent:                     # deterministic actions through the environment's rule, as in training
             from agents.rl.acting import policy_actions
 
