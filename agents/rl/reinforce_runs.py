@@ -441,7 +441,8 @@ class ReinforceRun:
         return row
 
     def _better(self, a: float, b: float) -> bool:
-        return a > b if self.criterion.higher_is_better else a < b
+        """At least as good: among equal validations the best is the latest, the longest-trained network."""
+        return a >= b if self.criterion.higher_is_better else a <= b
 
     def _report(self, row: dict[str, Any], bar) -> None:
         metric = self.criterion.metric

@@ -272,7 +272,8 @@ class AgentRun:
         return row
 
     def _better(self, a: float, b: float) -> bool:
-        return a > b if self.criterion.higher_is_better else a < b
+        """At least as good: among equal validations the best is the latest, the longest-trained network."""
+        return a >= b if self.criterion.higher_is_better else a <= b
 
     # ---------------------------------------------------------------- the callback's hooks
     def at_boundary(self, updates_done: int) -> str | None:

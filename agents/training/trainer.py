@@ -663,7 +663,8 @@ class Trainer:
         return row
 
     def _better(self, a: float, b: float) -> bool:
-        return a > b if self.criterion.higher_is_better else a < b
+        """At least as good: among equal validations the best is the latest, the longest-trained network."""
+        return a >= b if self.criterion.higher_is_better else a <= b
 
     # ---------------------------------------------------------------- the loop
     def run(self, max_trials: int | None, max_minutes: float | None) -> str:
