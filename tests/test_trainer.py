@@ -295,3 +295,20 @@ def test_small_network_learns_perceptual_decision(tmp_path):
     assert metrics["final"]["percent_correct"] > 65
     outputs, _ = agents.simulate(run.model(), run.task().trials(50, 0, catch=False), seed=0)
     assert outputs.shape[-1] == 2
+
+
+@pytest.mark.parametrize("op", [">", "<"])
+def test_among_equal_validations_the_best_is_the_latest(op):
+    """Every kind of run keeps the latest of equally good validations: the longest-trained network."""
+    from types import SimpleNamespace
+
+    from agents.rl.reinforce_runs import ReinforceRun
+    from agents.rl.sb3_runs import AgentRun
+    from agents.training.trainer import Trainer
+    from neurotasks.criterion import Criterion
+
+    run = SimpleNamespace(criterion=Criterion("score", op, 1.0))
+    better, worse = (2.0, 0.5) if op == ">" else (0.5, 2.0)
+    for kind in (Trainer, ReinforceRun, AgentRun):
+        assert kind._better(run, 1.0, 1.0), kind.__name__
+        assert kind._better(run, better, 1.0) and not kind._better(run, worse, 1.0), kind.__name__
