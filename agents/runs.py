@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -224,6 +225,16 @@ class RunDir:
         except (csv.Error, UnicodeDecodeError) as err:
             raise ValueError(f"{path} is corrupt ({err})") from None
         return [{k: _number(v) for k, v in row.items()} for row in rows]
+
+
+def keeps_as_best(criterion: Any, value: float, best: Mapping[str, Any] | None) -> bool:
+    """Whether a validation scoring ``value`` on ``criterion``'s metric becomes the run's best: finite and at least
+    as good as ``best`` (among equal validations the latest, the longest-trained network, is kept)."""
+    if not math.isfinite(value):
+        return False
+    if best is None:
+        return True
+    return value >= best["value"] if criterion.higher_is_better else value <= best["value"]
 
 
 def non_finite_entries(state: Mapping[str, Any]) -> list[str]:

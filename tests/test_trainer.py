@@ -299,16 +299,13 @@ def test_small_network_learns_perceptual_decision(tmp_path):
 
 @pytest.mark.parametrize("op", [">", "<"])
 def test_among_equal_validations_the_best_is_the_latest(op):
-    """Every kind of run keeps the latest of equally good validations: the longest-trained network."""
-    from types import SimpleNamespace
-
-    from agents.rl.reinforce_runs import ReinforceRun
-    from agents.rl.sb3_runs import AgentRun
-    from agents.training.trainer import Trainer
+    """Every kind of run (networks, ei-reinforce, SB3 agents) keeps its best by this rule: the latest of equally
+    good validations, the longest-trained network."""
+    from agents.runs import keeps_as_best
     from neurotasks.criterion import Criterion
 
-    run = SimpleNamespace(criterion=Criterion("score", op, 1.0))
+    criterion = Criterion("score", op, 1.0)
     better, worse = (2.0, 0.5) if op == ">" else (0.5, 2.0)
-    for kind in (Trainer, ReinforceRun, AgentRun):
-        assert kind._better(run, 1.0, 1.0), kind.__name__
-        assert kind._better(run, better, 1.0) and not kind._better(run, worse, 1.0), kind.__name__
+    assert keeps_as_best(criterion, 1.0, None) and not keeps_as_best(criterion, float("nan"), None)
+    assert keeps_as_best(criterion, 1.0, {"value": 1.0})
+    assert keeps_as_best(criterion, better, {"value": 1.0}) and not keeps_as_best(criterion, worse, {"value": 1.0})

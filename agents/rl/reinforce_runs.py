@@ -430,7 +430,7 @@ class ReinforceRun:
         self.interval = self._fresh_interval()
         self.history.append(row)
         value = scores.get(self.criterion.metric, float("nan"))
-        if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
+        if runs.keeps_as_best(self.criterion, value, self.best):
             policy = self._policy_state()
             self.best = {"value": value, "updates": self.updates, "trials": self.trials, "wall_s": wall,
                          "state": policy["network"], "readout": policy["readout"]}
@@ -439,10 +439,6 @@ class ReinforceRun:
                                                         for r in self.history]):
             self.reached = {"updates": self.updates, "trials": self.trials, "wall_s": wall}
         return row
-
-    def _better(self, a: float, b: float) -> bool:
-        """At least as good: among equal validations the best is the latest, the longest-trained network."""
-        return a >= b if self.criterion.higher_is_better else a <= b
 
     def _report(self, row: dict[str, Any], bar) -> None:
         metric = self.criterion.metric

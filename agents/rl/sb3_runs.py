@@ -260,7 +260,7 @@ class AgentRun:
         self.interval = {"trials": 0, "reward": 0.0}
         self.history.append(row)
         value = scores.get(self.criterion.metric, float("nan"))
-        if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
+        if runs.keeps_as_best(self.criterion, value, self.best):
             self.best = {"value": value, "updates": self.updates, "trials": self.trials,
                          "timesteps": self.boundary_timesteps, "wall_s": wall,
                          "state": {k: v.detach().clone() for k, v in self.model.policy.state_dict().items()}}
@@ -270,10 +270,6 @@ class AgentRun:
             self.reached = {"updates": self.updates, "trials": self.trials, "timesteps": self.boundary_timesteps,
                             "wall_s": wall}
         return row
-
-    def _better(self, a: float, b: float) -> bool:
-        """At least as good: among equal validations the best is the latest, the longest-trained network."""
-        return a >= b if self.criterion.higher_is_better else a <= b
 
     # ---------------------------------------------------------------- the callback's hooks
     def at_boundary(self, updates_done: int) -> str | None:

@@ -653,7 +653,7 @@ class Trainer:
         self._omegas.clear()
         self.history.append(row)
         value = scores.get(self.criterion.metric, float("nan"))
-        if math.isfinite(value) and (self.best is None or self._better(value, self.best["value"])):
+        if runs.keeps_as_best(self.criterion, value, self.best):
             self.best = {"value": value, "updates": self.updates, "trials": self.trials, "wall_s": wall,
                          "state": {k: v.clone() for k, v in self.model.state_dict().items()}}
             self._save_weights(self.best["state"])
@@ -661,10 +661,6 @@ class Trainer:
         if self.reached is None and self.criterion.met(metric_history):
             self.reached = {"updates": self.updates, "trials": self.trials, "wall_s": wall}
         return row
-
-    def _better(self, a: float, b: float) -> bool:
-        """At least as good: among equal validations the best is the latest, the longest-trained network."""
-        return a >= b if self.criterion.higher_is_better else a <= b
 
     # ---------------------------------------------------------------- the loop
     def run(self, max_trials: int | None, max_minutes: float | None) -> str:
