@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,14 @@ def test_cli_trains_yang19(tmp_path, capsys):
     assert "tasks_at_criterion" in capsys.readouterr().out
     assert main(["train", "yang20"]) == 2
     assert "unknown task id" in capsys.readouterr().err
+    assert main(["evaluate", str(out), "--trials", "56", "--seed", "1"]) == 0      # 2 of each task, 10 Ctx DM
+    printed = capsys.readouterr().out
+    assert "56 trials (with noise, seed 1)" in printed and "tasks_at_criterion" in printed, printed
+    assert "Yang19DNMC-v0/percent_correct" in printed and "Yang19CtxDM1-v0/percent_correct" in printed
+    with open(out / "evaluation" / "trials.csv") as f:
+        tasks = [int(row["task"]) for row in csv.DictReader(f)]
+    counts = np.bincount(tasks, minlength=20)
+    assert counts[TASK_IDS.index("Yang19CtxDM1-v0")] == 10 and counts[TASK_IDS.index("Yang19Go-v0")] == 2
 
 
 def test_analyze_clusters_units_by_task_variance_and_lesions_the_clusters(tmp_path):

@@ -137,7 +137,7 @@ def _channels(model: Any, kind: str) -> tuple[int, int | None]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import neurotasks
+    from agents.runs import make_run_task
 
     overrides = parse_overrides(getattr(args, "extra", []) or [])
     if args.trials < 1:
@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
     task_id = run.config["task"]["id"]
     kwargs = {**dict(run.config["task"].get("kwargs") or {}), **overrides}
     try:
-        task = neurotasks.make_task(task_id, **kwargs)
+        task = make_run_task(task_id, kwargs)                 # a task id, or a named mixture (yang19)
     except (TypeError, ValueError) as error:
         raise UsageError(f"bad task arguments for {task_id}: {error}") from None
     n_in, n_out = len(task.input_names), len(task.output_names)
