@@ -331,8 +331,10 @@ class TaskVectorEnv(VectorEnv):
         seeds = self._check_seeds(seed) if streams is None else None
         n = self.num_envs
         if seeds is not None or streams is not None:  # new generators: start new streams of trials
-            if streams is not None:
-                self._rngs, offsets = generators_from(streams, self.task.id, n, self.trial_chunk)
+            if streams is not None:                   # checked whole before anything changes
+                rngs, offsets = generators_from(streams, self.task.id, n, self.trial_chunk)
+                carry = self._restored_carry(streams["streams"])
+                self._rngs = rngs
             else:
                 self._rngs, offsets = [seeding.np_random(s)[0] for s in seeds], np.zeros(n, np.int64)
             if self._stream_steps is None:
@@ -357,11 +359,8 @@ class TaskVectorEnv(VectorEnv):
             self._chunk_log: list[list[tuple[int, dict, dict | None]]] = [[] for _ in range(n)]
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
             self._carry = self.task.new_carry(n) if self._chain is not None else None
-            if streams is not None and self._carry is not None:
-                self._carry = carry_from(streams["streams"], self._carry)
-            elif streams is not None and any("carry" in stream for stream in streams["streams"]):
-                raise ValueError(f"options['trial_streams'] holds a carry, which {self.task.id}'s independent "
-                                 "trials do not have")
+            if streams is not None:
+                self._carry = carry
         self._acc = self._rule.new_accumulator(n)
         self._start_trials(self._env)                # the first build makes every table
         self._n_trials = np.zeros(n, np.int64)
@@ -370,6 +369,15 @@ class TaskVectorEnv(VectorEnv):
         self._resetting = np.zeros(0, np.intp)
         self._any_autoreset = False
         return self._observe(), {}
+
+    def _restored_carry(self, streams: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray] | None:
+        """A TrialStream task's carry from saved streams (None for any other task); ValueError if they do not fit."""
+        if self._chain is not None:
+            return carry_from(streams, self.task.new_carry(self.num_envs))
+        if any("carry" in stream for stream in streams):
+            raise ValueError(f"options['trial_streams'] holds a carry, which {self.task.id}'s independent trials "
+                             "do not have")
+        return None
 
     def _reset_some(self, rows: np.ndarray):
         """Start the next episode of the sub-environments in ``rows`` (their streams continue)."""

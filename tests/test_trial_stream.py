@@ -120,6 +120,7 @@ def test_a_saved_carry_that_does_not_fit_is_refused_by_name():
     reshaped["streams"][0]["carry"]["fresh"] = [True, False]
     with pytest.raises(ValueError, match=r"\['fresh'\] must have shape \(\), got \(2,\)"):
         vector.reset(options={"trial_streams": reshaped})
+    assert vector.trial_streams() == state, "a refused state changes nothing"
     plain = TaskVectorEnv(2, "PerceptualDecision-v0")
     plain.reset(seed=0)
     foreign = plain.trial_streams()
@@ -127,3 +128,6 @@ def test_a_saved_carry_that_does_not_fit_is_refused_by_name():
         stream["carry"] = {"fresh": True}
     with pytest.raises(ValueError, match="holds a carry, which PerceptualDecision-v0's independent trials do not"):
         plain.reset(options={"trial_streams": foreign})
+    for stream in foreign["streams"]:
+        del stream["carry"]
+    assert plain.trial_streams() == foreign, "a refused state changes nothing"
