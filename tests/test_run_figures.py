@@ -142,3 +142,11 @@ def test_analysis_batch_of_a_task_without_a_condition_grid_is_ordinary_trials():
     expected = task.trials(50, 3)
     assert len(batch) == 50 and np.array_equal(batch.inputs, expected.inputs)
     assert len(analysis_batch(task, rng=3)) == 200
+
+
+@pytest.mark.parametrize("task_id", neurotasks.list_tasks())
+def test_analysis_batch_has_no_catch_trials_for_every_task(task_id):
+    """Also where catch is itself a condition of the grid (Bandit-v0's): it was passed twice."""
+    task = neurotasks.make_task(task_id)
+    batch = analysis_batch(task, repeats=2, max_trials=40)
+    assert len(batch) >= 1 and not batch.params["catch"].any()

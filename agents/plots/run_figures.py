@@ -50,9 +50,9 @@ def analysis_batch(task: Any, repeats: int = 100, rng: np.random.Generator | int
         grid = {name: np.concatenate([grid[name], zero[name]]) for name in grid}
     n_conditions = len(next(iter(grid.values())))
     repeats = max(1, min(int(repeats), max_trials // max(n_conditions, 1)))
-    forced = {name: np.tile(values, repeats) for name, values in grid.items()}
     n = n_conditions * repeats
-    return task.trials(n, rng, catch=np.zeros(n, dtype=bool), **forced)
+    forced = {"catch": np.zeros(n, dtype=bool), **{name: np.tile(values, repeats) for name, values in grid.items()}}
+    return task.trials(n, rng, **forced)                # no catch trials, unless catch is a condition itself
 
 
 def _is_choice_task(task: Any, evaluation: Mapping[str, np.ndarray]) -> bool:
