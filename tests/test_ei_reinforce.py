@@ -272,18 +272,16 @@ def test_resume_after_an_interruption_continues_as_the_uninterrupted_run(tmp_pat
     assert split.metrics["trials"] == whole.metrics["trials"] == 48
 
 
-@pytest.mark.parametrize("task", ["Bandit-v0", "DawTwoStep-v0"])
-def test_a_run_on_carried_streams_resumes_as_the_uninterrupted_run(tmp_path, task):
-    """Bandit blocks and drifting two-step probabilities go on across updates; the checkpoint keeps their carry."""
-    whole = tiny_run(tmp_path / "whole", updates=6, task=task)
-    tiny_run(tmp_path / "split", updates=3, task=task)
-    split = tiny_run(tmp_path / "split", updates=6, task=task)
-    assert results(split.history()) == results(whole.history())
-    ck_whole = agents.checkpoint.load(whole.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
-    ck_split = agents.checkpoint.load(split.path / runs.CHECKPOINT, CKPT_VERSION, torch.device("cpu"))
-    assert all(torch.equal(ck_whole["policy"][k], ck_split["policy"][k]) for k in ck_whole["policy"])
-    assert ck_split["trial_streams"] == ck_whole["trial_streams"]
-    assert all("carry" in stream for stream in ck_split["trial_streams"]["streams"])
+@pytest.mark.parametrize("task", ["Bandit-v0", "DawTwoStep-v0", "HierarchicalReasoning-v0"])
+def test_a_task_whose_trials_carry_over_is_refused_by_name(tmp_path, capsys, task):
+    """A network reset at every trial cannot learn a bandit's block or a drifting reward: refused, not "trained"."""
+    from agents.cli import main
+
+    with pytest.raises(ValueError, match=rf"{task}'s trials depend on earlier trials .* train recurrent-ppo"):
+        tiny_run(tmp_path / "run", task=task)
+    assert main(["train", task, "--agent", "ei-reinforce", "--out", str(tmp_path / "cli")]) == 2
+    assert "starts its network afresh at every trial" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "cli").exists(), "nothing written"
 
 
 def test_the_run_folder_is_loadable_and_holds_a_supervised_runs_files(tmp_path):

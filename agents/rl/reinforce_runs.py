@@ -599,6 +599,10 @@ def train_reinforce(task: str | Task, *, out: str | os.PathLike | None = None, s
         figures: draw the figures. device: only ``"cpu"`` (the step-by-step rollout is CPU-bound).
     """
     task = runs.task_of(task, task_kwargs)
+    if getattr(task, "chain", None) is not None:
+        raise ValueError(f"{task.id}'s trials depend on earlier trials (a TrialStream: blocks, drifting rewards, a "
+                         f"hidden rule), but {AGENT} starts its network afresh at every trial and so cannot learn "
+                         "what carries over: train recurrent-ppo on it (its LSTM keeps its state through an episode)")
     for name, value in (("max_trials", max_trials), ("max_updates", max_updates)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
