@@ -337,6 +337,7 @@ class TaskVectorEnv(VectorEnv):
                 self._rngs = rngs
             else:
                 self._rngs, offsets = [seeding.np_random(s)[0] for s in seeds], np.zeros(n, np.int64)
+                carry = self.task.new_carry(n) if self._chain is not None else None
             if self._stream_steps is None:
                 probe = self.task.trials(32, 0)
                 # Room for the trials a row keeps plus a new chunk, at a generous mean length (rows
@@ -358,9 +359,7 @@ class TaskVectorEnv(VectorEnv):
             # Per sub-environment: (first trial, generator state, carry) before each chunk still in play.
             self._chunk_log: list[list[tuple[int, dict, dict | None]]] = [[] for _ in range(n)]
             self._pos, self._first, self._last = (np.zeros(n, np.int64) for _ in range(3))
-            self._carry = self.task.new_carry(n) if self._chain is not None else None
-            if streams is not None:
-                self._carry = carry
+            self._carry = carry
         self._acc = self._rule.new_accumulator(n)
         self._start_trials(self._env)                # the first build makes every table
         self._n_trials = np.zeros(n, np.int64)

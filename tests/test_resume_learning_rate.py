@@ -8,7 +8,7 @@ import agents
 from agents import runs
 from agents.cli import main
 from tests.test_run_safety import _history
-from tests.test_train_models import TASK, TINY, tiny
+from tests.test_train_models import TASK, TINY, _train_cli, tiny
 
 
 def _rates(run: runs.RunDir) -> dict[int, float]:
@@ -45,13 +45,9 @@ def test_any_other_new_setting_is_still_a_different_run(tmp_path):
         tiny(tmp_path, "rnn", "run", max_trials=64, settings={**TINY, "learning_rate": 1e-4, "grad_clip": 0.5})
 
 
-def _cli(out, *argv: str) -> int:
-    return main(["train", TASK, "--out", str(out), "--max-trials", "32", "--quiet", "--no-figures", *argv])
-
-
 def test_the_cli_resumes_at_a_new_learning_rate_and_says_so(tmp_path, capsys):
     out = tmp_path / "run"
-    assert _cli(out, "--n-units", "8") == 0
+    assert _train_cli("--out", str(out), "--n-units", "8") == 0
     capsys.readouterr()
     assert main(["train", TASK, "--out", str(out), "--max-trials", "64", "--no-figures", "--n-units", "8",
                  "--learning-rate", "0.0003"]) == 0
@@ -67,7 +63,7 @@ def test_the_cli_resumes_at_a_new_learning_rate_and_says_so(tmp_path, capsys):
 ])
 def test_a_bad_learning_rate_exits_2_naming_the_flag(tmp_path, capsys, argv, match):
     out = tmp_path / "run"
-    assert _cli(out, *argv) == 2
+    assert _train_cli("--out", str(out), *argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err, err
     assert not out.exists(), "nothing written"

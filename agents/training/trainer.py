@@ -500,7 +500,7 @@ class Trainer:
 
     def __init__(self, task: Task, out: Path, settings: TrainerSettings, preset_name: str, seed: int,
                  model_cfg: dict[str, Any], criterion: Criterion, device: torch.device, quiet: bool,
-                 progress: bool | None, tensorboard: bool) -> None:
+                 progress: bool | None, tensorboard: bool, resume_learning_rate: float | None = None) -> None:
         self.task, self.out, self.settings, self.seed = task, out, settings, int(seed)
         self.criterion, self.device, self.quiet, self.tensorboard = criterion, device, quiet, tensorboard
         is_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -533,7 +533,7 @@ class Trainer:
         self.figures_updates: int | None = None
         self.next_validation = 0
         #: a learning rate asked for explicitly: a resumed run continues at it from its next update
-        self.resume_learning_rate: float | None = None
+        self.resume_learning_rate = resume_learning_rate
         self._train_losses: list[float] = []
         self._prefetch: Prefetcher | None = None
         self._omegas: list[float] = []
@@ -890,9 +890,8 @@ def train(task: str | Task, *, model: str = registry.DEFAULT_MODEL, model_args: 
     lock = None
     try:
         trainer = Trainer(task, out, trainer_settings, preset, seed, cfg, criterion or task.criterion, dev, quiet,
-                          progress, tensorboard)
-        if "learning_rate" in (settings or {}):
-            trainer.resume_learning_rate = trainer_settings.learning_rate
+                          progress, tensorboard,
+                          trainer_settings.learning_rate if "learning_rate" in (settings or {}) else None)
         lock = runs.open_for_writing(out)
         resumed = trainer.start_or_resume()
         runs.complete(out, trainer, lambda: trainer.run(max_trials, max_minutes),
