@@ -28,6 +28,7 @@ _EXPORTS = {
     "LSTMNetwork": "agents.models.lstm",
     "masks": "agents.models.masks",
     "simulate": "agents.simulation",
+    "simulate_outputs": "agents.simulation",
     "load": "agents.runs",
     "RunDir": "agents.runs",
     "train": "agents.training.trainer",

@@ -20,7 +20,7 @@ from agents.models.gru import GRUNetwork
 from agents.models.lowrank import LowRankRNN
 from agents.models.lstm import LSTMNetwork
 from agents.models.rnn import YANG_GAIN, LeakyRNN
-from agents.simulation import simulate
+from agents.simulation import simulate, simulate_outputs
 from agents.training.loss import masked_mse
 
 NAMES = registry.names()
@@ -123,6 +123,27 @@ def test_simulate_runs_every_model(name):
     outputs, rates = simulate(model, batch, seed=1)
     assert outputs.shape == (3, batch.n_steps, 2) and rates.shape == (3, batch.n_steps, 12)
     assert np.array_equal(simulate(model, batch, seed=1)[0], outputs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_simulate_outputs_in_chunks_are_the_network_s_outputs(name):
+    """Without noise a chunked run is the whole-batch run; with noise it is seeded, and one chunk is simulate."""
+    task = neurotasks.make_task("PerceptualDecision-v0")
+    batch = task.trials(7, np.random.default_rng(0))
+    model = registry.build({"name": name, "n_in": 3, "n_out": 2, "seed": 0, **SMALL})
+    whole = simulate(model, batch, noise=False)[0]
+    np.testing.assert_allclose(simulate_outputs(model, batch, noise=False, chunk=3), whole, rtol=1e-5, atol=1e-6)
+    noisy = simulate_outputs(model, batch, seed=4, chunk=3)
+    assert noisy.dtype == np.float32 and noisy.shape == whole.shape
+    np.testing.assert_array_equal(simulate_outputs(model, batch, seed=4, chunk=3), noisy)
+    np.testing.assert_array_equal(simulate_outputs(model, batch, seed=4, chunk=7), simulate(model, batch, seed=4)[0])
+
+
+@pytest.mark.parametrize("chunk", [0, -1, 2.0, True])
+def test_simulate_outputs_refuses_a_bad_chunk(chunk):
+    model = registry.build({"name": "rnn", "n_in": 3, "n_out": 2, "seed": 0, **SMALL})
+    with pytest.raises(ValueError, match="chunk must be a positive integer"):
+        simulate_outputs(model, neurotasks.make_task("PerceptualDecision-v0").trials(2, 0), chunk=chunk)
 
 
 def test_a_config_without_a_name_is_an_eirnn_one():

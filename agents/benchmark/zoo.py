@@ -39,10 +39,9 @@ EvaluateFn = Callable[[Path, Any, Any, int], Mapping[str, np.ndarray]]
 def evaluate_outputs(run_folder: Path, task: Any, batch: Any, seed: int) -> Mapping[str, np.ndarray]:
     """A supervised network's behaviour: ``agents.load`` the run, simulate it (with its noise), decode the outputs."""
     from agents.runs import load
-    from agents.simulation import simulate
+    from agents.simulation import simulate_outputs
 
-    outputs, _ = simulate(load(run_folder), batch, noise=True, seed=seed)
-    return task.evaluate(batch, outputs=np.asarray(outputs))
+    return task.evaluate(batch, outputs=simulate_outputs(load(run_folder), batch, noise=True, seed=seed))
 
 
 def supervised(model: str, model_args: Mapping[str, Any] | None = None) -> TrainFn:

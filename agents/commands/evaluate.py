@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
                          f"arguments has {n_in} and {n_out}")
 
     from agents.runs import open_for_writing
-    from agents.simulation import simulate
+    from agents.simulation import simulate_outputs
 
     out, inside = output_path(args.out, args.run_dir)
     lock = open_for_writing(args.run_dir) if inside else None
@@ -176,8 +176,8 @@ def _run(args: argparse.Namespace) -> int:
             evaluation = task.evaluate(batch, actions=policy_actions(model, batch))
             how = "deterministic actions"
         else:
-            outputs, _ = simulate(model, batch, noise=not args.no_noise, seed=args.seed)
-            evaluation = task.evaluate(batch, outputs=np.asarray(outputs))
+            outputs = simulate_outputs(model, batch, noise=not args.no_noise, seed=args.seed)
+            evaluation = task.evaluate(batch, outputs=outputs)
             how = "no noise" if args.no_noise else "with noise"
         write_trials_csv(out, batch.params, evaluation)
         shown = Path(args.out) if args.out else Path(args.run_dir) / out.parent.name / out.name
