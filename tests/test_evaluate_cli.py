@@ -21,6 +21,28 @@ def test_overrides_are_python_literals_or_bare_strings():
             parse_overrides([bad])
 
 
+class _Scored:
+    """A task whose score is given: how score_lines treats a share and a score that is not one."""
+
+    def __init__(self, scores):
+        self.scores = scores
+
+    def score(self, batch, evaluation):
+        return self.scores
+
+
+def test_a_percent_correct_gets_its_trials_and_wilson_interval():
+    pytest.importorskip("scipy")
+    from agents.commands.evaluate import score_lines
+
+    evaluation = {"correct": np.array([1.0] * 9 + [0.0] + [np.nan] * 2)}
+    batch = np.zeros(12)
+    lines = score_lines(_Scored({"percent_correct": 90.0, "rmse": 0.5}), batch, evaluation)
+    assert lines == ["  percent_correct: 90  (n 10, 95% CI 59.6-98.2)", "  rmse: 0.5"]
+    # a score that leaves trials out (catch trials, say) is not that share: no interval is made up
+    assert score_lines(_Scored({"percent_correct": 80.0}), batch, evaluation) == ["  percent_correct: 80"]
+
+
 def test_trials_csv_has_params_then_behaviour(tmp_path):
     params = {"catch": np.array([False, True]), "ground_truth": np.array([0, 1]), "coherence": np.array([6.4, 0.0])}
     evaluation = {"choice": np.array([0, -1]), "correct": np.array([1.0, np.nan]), "rt": np.array([np.nan, 250.0]),

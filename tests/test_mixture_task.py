@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -89,6 +90,9 @@ def test_cli_trains_yang19(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "56 trials (with noise, seed 1)" in printed and "tasks_at_criterion" in printed, printed
     assert "Yang19DNMC-v0/percent_correct" in printed and "Yang19CtxDM1-v0/percent_correct" in printed
+    assert re.search(r"Yang19CtxDM1-v0/percent_correct: \S+  \(n 10, 95% CI \d", printed), printed
+    assert re.search(r"Yang19Go-v0/percent_correct: \S+  \(n 2, 95% CI \d", printed), printed
+    assert re.search(r"  percent_correct: \S+  \(n 56, 95% CI \d", printed), printed
     with open(out / "evaluation" / "trials.csv") as f:
         tasks = [int(row["task"]) for row in csv.DictReader(f)]
     counts = np.bincount(tasks, minlength=20)

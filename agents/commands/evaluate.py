@@ -184,14 +184,43 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"{task_id} {task!r}" if overrides else task_id)
         print(f"{args.trials} trials ({how}, seed {args.seed}) -> {shown}")
-        for name, value in task.score(batch, evaluation).items():
-            print(f"  {name}: {value:.4g}")
+        for line in score_lines(task, batch, evaluation):
+            print(line)
         for line in behaviour_report(task, batch, evaluation, out.parent):
             print(line)
     finally:
         if lock is not None:
             lock.release()
     return 0
+
+
+def score_lines(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray]) -> list[str]:
+    """``task.score``, one line per score; a percent correct that is the share of a set of trials (the
+    whole batch, or one task's trials in a mixture) also gets its number of trials and 95 % interval
+    (Wilson's): whether a criterion is met is a question of chance near its threshold."""
+    from neurotasks.mixture import TASK_PARAM
+
+    correct = np.asarray(evaluation.get("correct", np.full(len(batch), np.nan)), dtype=float)
+    ids = list(getattr(task, "ids", ()))
+    lines = []
+    for name, value in task.score(batch, evaluation).items():
+        line = f"  {name}: {value:.4g}"
+        prefix, _, metric = name.rpartition("/")
+        if metric == "percent_correct" and (prefix in ids or not prefix):
+            rows = correct if not prefix else correct[np.asarray(evaluation[TASK_PARAM]) == ids.index(prefix)]
+            rows = rows[~np.isnan(rows)]
+            # only where the score is that share: a task may leave trials out (catch trials, say)
+            if rows.size and abs(100.0 * rows.mean() - value) < 1e-6:
+                line += f"  (n {rows.size}, 95% CI {_wilson(int(rows.sum()), rows.size)})"
+        lines.append(line)
+    return lines
+
+
+def _wilson(successes: int, n: int) -> str:
+    from scipy.stats import binomtest
+
+    interval = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return f"{100 * interval.low:.1f}-{100 * interval.high:.1f}"
 
 
 def behaviour_report(task: Any, batch: Any, evaluation: Mapping[str, np.ndarray], folder: Path) -> list[str]:
