@@ -78,8 +78,10 @@ class MixtureTask:
         self.suggested_network = dict(suggested_network if suggested_network is not None
                                       else type(self.tasks[0]).suggested_network)
         #: trainer settings a run on the mixture starts from (over the preset; explicit settings win): 100
-        #: validation trials per task, a validation every 200 updates of 64 trials
-        self.trainer_defaults = {"validation_trials": 100 * len(self.tasks), "validation_every": 12_800}
+        #: validation trials per task, a validation every 200 updates of 64 trials, and no vanishing-gradient
+        #: regulariser Ω (Song et al. 2016's; Yang et al. 2019 trained on the plain weighted squared error)
+        self.trainer_defaults = {"validation_trials": 100 * len(self.tasks), "validation_every": 12_800,
+                                 "lambda_omega": 0.0}
         self._equal = TaskMixture(list(self.tasks), None, rule_inputs=mixture.rule_inputs)
 
     def __repr__(self) -> str:

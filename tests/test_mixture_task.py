@@ -30,6 +30,7 @@ def test_yang19_is_the_papers_twenty_tasks_and_network(yang19):
     assert len(yang19.input_names) == 1 + 2 * 32 + 20 and len(yang19.output_names) == 1 + 32
     assert str(yang19.criterion) == "tasks_at_criterion >= 20"
     assert yang19.trainer_defaults["validation_trials"] == 2000, "100 validation trials per task"
+    assert yang19.trainer_defaults["lambda_omega"] == 0.0, "Yang's cost has no vanishing-gradient regulariser"
 
 
 def test_validation_draws_every_task_equally_often(yang19):
@@ -64,6 +65,7 @@ def test_training_on_the_mixture_writes_a_run_that_resumes_and_loads(tmp_path):
     options = {"model": "rnn", "n_units": 16, "settings": SMALL, "quiet": True, "figures": True}
     run = agents.train("yang19", out=tmp_path / "y", max_trials=32, **options)
     assert run.config["task"] == {"id": "yang19", "kwargs": {}}
+    assert run.config["trainer"]["lambda_omega"] == 0.0, "the mixture's trainer default over the preset's 2"
     assert isinstance(RunDir(run.path).task(), MixtureTask)
     row = run.history()[-1]
     assert {AT_CRITERION, "min_task_percent_correct", "Yang19DNMC-v0/percent_correct"} <= set(row)
