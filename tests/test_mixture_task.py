@@ -61,6 +61,14 @@ def test_errors(yang19):
     assert isinstance(yang19.mixture, TaskMixture)
 
 
+def test_only_the_named_mixture_s_own_trainer_defaults_apply(yang19):
+    own = MixtureTask("mine", yang19.mixture)
+    assert "lambda_omega" not in own.trainer_defaults, "a user's mixture keeps the preset's regulariser"
+    assert own.trainer_defaults["validation_trials"] == 2000
+    extra = MixtureTask("mine", yang19.mixture, trainer_defaults={"validation_every": 640})
+    assert extra.trainer_defaults == {"validation_trials": 2000, "validation_every": 640}
+
+
 def test_training_on_the_mixture_writes_a_run_that_resumes_and_loads(tmp_path):
     options = {"model": "rnn", "n_units": 16, "settings": SMALL, "quiet": True, "figures": True}
     run = agents.train("yang19", out=tmp_path / "y", max_trials=32, **options)
